@@ -1,0 +1,85 @@
+"""``track_event()``: custom events, and the checks for the three with meaning.
+
+``saved`` (``run_id``), ``chat`` (``role``, ``content``, optional ``thread_id``)
+and ``feedback`` (``run_id`` or ``message_id``, ``rating`` positive/negative,
+optional ``comment``) are checked on the caller's thread with a few cheap
+tests; a malformed one is logged and dropped (counted as ``invalid``), never
+raised. Everything else is sent as given, fields at the top level.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from ._context import current_run_var, request_context_var
+from ._run import NoopRun, Run
+from ._state import get_client
+
+logger = logging.getLogger("observatory")
+
+ROLES = ("user", "assistant", "system", "tool")
+RATINGS = ("positive", "negative")
+RESERVED = ("event_id", "timestamp", "app_id")
+_last_warning: dict[str, float] = {}
+
+
+def _problem(name: str, fields: dict[str, Any]) -> str | None:
+    """What is wrong with a meaningful custom event, or None."""
+    if not isinstance(name, str) or not name:
+        return "the event name must be a non-empty string"
+    if name in ("saved", "feedback"):
+        target = fields.get("run_id")
+        if isinstance(target, Run):
+            fields["run_id"] = target = target.run_id
+        if name == "feedback" and target is None and fields.get("message_id"):
+            pass
+        elif not isinstance(target, str) or not target:
+            return f"{name} needs run_id= (a run's id, e.g. observatory.current_run().run_id)"
+    if name == "feedback":
+        if fields.get("rating") not in RATINGS:
+            return f"feedback needs rating='positive' or 'negative', got {fields.get('rating')!r}"
+        comment = fields.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            return "feedback comment must be a string"
+    elif name == "chat":
+        if fields.get("role") not in ROLES:
+            return f"chat needs role= one of {', '.join(ROLES)}, got {fields.get('role')!r}"
+        if fields.get("content") is None:
+            return "chat needs content="
+        thread_id = fields.get("thread_id")
+        if thread_id is not None and not isinstance(thread_id, str):
+            return "chat thread_id must be a string"
+    return None
+
+
+def _warn(name: str, problem: str) -> None:
+    now = time.monotonic()
+    if now - _last_warning.get(problem, -60.0) >= 60.0:
+        _last_warning[problem] = now
+        logger.warning("observatory: dropped %r event: %s", name, problem)
+
+
+def track_event(name: str, **fields: Any) -> None:
+    """Queue a custom event; ``fields`` become top-level event fields.
+
+    The current run (if any) becomes its ``parent_run_id``, and the current
+    ``observatory.context()`` applies. Never raises.
+    """
+    try:
+        client = get_client()
+        if not client.enabled:
+            return
+        if name in ("saved", "feedback", "chat") or not name or not isinstance(name, str):
+            problem = _problem(name, fields)
+            if problem is not None:
+                client.stats.drop("invalid")
+                _warn(str(name), problem)
+                return
+        for key in RESERVED:
+            fields.pop(key, None)
+        parent = current_run_var.get()
+        client.put_custom(name, fields, parent if not isinstance(parent, NoopRun) else None, request_context_var.get())
+    except Exception:
+        logger.debug("observatory: track_event failed", exc_info=True)

@@ -1,0 +1,273 @@
+"""A run: one agent step, LLM call or tool call, and the handle users get for it.
+
+A :class:`Run` is created on the caller's thread with the least work possible:
+an integer id, a timestamp and references to the arguments. Everything that
+costs (binding arguments, formatting ids and times, serialising) happens later
+on the background thread, in ``_encode``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from time import time as _time
+from typing import Any
+
+from . import _ids
+from ._context import RequestContext, current_run_var, request_context_var
+
+START, END, CUSTOM = 0, 1, 2
+"""Kinds of queue item: ``(START, run)``, ``(END, run)``,
+``(CUSTOM, name, fields, timestamp, parent_run, request_context)``."""
+
+
+class FunctionSpec:
+    """What a decorator knows about the function it wraps (shared by all its calls)."""
+
+    __slots__ = ("type", "name", "model", "tags", "metadata", "fn", "_signatures")
+
+    def __init__(
+        self,
+        run_type: str,
+        name: str,
+        fn: Callable[..., Any],
+        model: str | None = None,
+        tags: Iterable[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.type = run_type
+        self.name = name
+        self.fn = fn
+        self.model = model
+        self.tags = tuple(tags) if tags else ()
+        self.metadata = dict(metadata) if metadata else None
+        self._signatures: tuple[inspect.Signature | None, inspect.Signature | None] | None = None
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any], bound_method: bool) -> dict[str, Any]:
+        """The call's arguments by parameter name, ``self``/``cls`` left out."""
+        if self._signatures is None:
+            self._signatures = _signatures(self.fn)
+        signature = self._signatures[1 if bound_method else 0]
+        if signature is None:
+            return {"args": list(args), "kwargs": kwargs} if kwargs else {"args": list(args)}
+        try:
+            bound = signature.bind_partial(*args, **kwargs)
+        except TypeError:
+            return {"args": list(args), "kwargs": kwargs}
+        return dict(bound.arguments)
+
+
+def _signatures(fn: Callable[..., Any]) -> tuple[inspect.Signature | None, inspect.Signature | None]:
+    target = getattr(fn, "__func__", fn)
+    try:
+        full = inspect.signature(target)
+    except (TypeError, ValueError):
+        return None, None
+    params = list(full.parameters.values())
+    without_first = full.replace(parameters=params[1:]) if params else full
+    return full, without_first
+
+
+_modules = sys.modules
+
+
+def _otel_ids() -> tuple[int, int] | None:
+    # Only when the user's process already imported OpenTelemetry: importing it
+    # ourselves would cost every user its import time.
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:
+        return None
+    try:
+        span_context = trace.get_current_span().get_span_context()
+    except Exception:
+        return None
+    if not span_context.is_valid:
+        return None
+    return span_context.trace_id, span_context.span_id
+
+
+class Run:
+    """A run in progress. ``observatory.current_run()`` returns the innermost one.
+
+    Changing a run (usage, output, tags, metadata) is safe from any thread and
+    never raises; what is set before the run ends is reported with it.
+    """
+
+    # Class-level defaults: __init__ sets only what every run needs, so the
+    # decorated call pays for a handful of attribute stores, not two dozen.
+    model: str | None = None
+    tags: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+    spec: FunctionSpec | None = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] | None = None
+    bound_method = False
+    input: Any = None
+    output: Any = None
+    _output_set = False
+    status: str | None = None
+    error: BaseException | Any = None
+    usage: dict[str, int] | None = None
+    end_time: float | None = None
+    otel: tuple[int, int] | None = None
+    ended = False
+
+    def __init__(
+        self,
+        client: Any,
+        run_type: str,
+        name: str,
+        parent: Run | str | None,
+        spec: FunctionSpec | None = None,
+        *,
+        run_id: int | str | None = None,
+        start_time: float | None = None,
+    ) -> None:
+        now = _time() if start_time is None else start_time
+        self.start_time = now
+        self._id: int | str = next(_ids.counter) if run_id is None else run_id
+        self._client = client
+        self.parent = parent
+        self.type = run_type
+        self.name = name
+        if run_type == "agent":
+            self.agent: str | None = name
+        elif parent.__class__ is Run:
+            self.agent = parent.agent
+        else:
+            self.agent = None
+        if spec is not None:
+            self.spec = spec
+            if spec.model is not None:
+                self.model = spec.model
+        self.context: RequestContext = request_context_var.get()
+        if "opentelemetry.trace" in _modules:
+            self.otel = _otel_ids()
+
+    # -- the public handle -------------------------------------------------
+
+    @property
+    def run_id(self) -> str:
+        """This run's id, as sent in ``run_id`` (pass it to ``saved``/``feedback``)."""
+        run_id = self._id
+        return run_id if isinstance(run_id, str) else _ids.uuid_text(run_id, self.start_time)
+
+    @property
+    def parent_run_id(self) -> str | None:
+        """The enclosing run's id, or None for a root run."""
+        parent = self.parent
+        if parent is None:
+            return None
+        return parent.run_id if isinstance(parent, Run) else parent
+
+    def set_output(self, output: Any) -> None:
+        """Report ``output`` instead of the function's return value."""
+        self.output = output
+        self._output_set = True
+
+    def set_usage(
+        self,
+        model: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        total_tokens: int | None = None,
+    ) -> None:
+        """Token usage (and model) of this LLM call; overrides what the return value says."""
+        usage = dict(self.usage or {})
+        for key, value in (
+            ("prompt_tokens", prompt_tokens),
+            ("completion_tokens", completion_tokens),
+            ("total_tokens", total_tokens),
+        ):
+            if value is not None:
+                usage[key] = value
+        self.usage = usage
+        if model:
+            self.model = model
+
+    def add_tags(self, *tags: str) -> None:
+        """Add tags to this run."""
+        self.tags = [*(self.tags or ()), *(str(t) for t in tags)]
+
+    def set_metadata(self, **metadata: Any) -> None:
+        """Add keys to this run's metadata."""
+        self.metadata = {**(self.metadata or {}), **metadata}
+
+    @contextmanager
+    def activate(self) -> Iterator[Run]:
+        """Make this the current run inside the block, so runs started there nest under it."""
+        token = current_run_var.set(self)
+        try:
+            yield self
+        finally:
+            current_run_var.reset(token)
+
+    def end(
+        self,
+        output: Any = None,
+        *,
+        error: BaseException | str | None = None,
+        status: str | None = None,
+        end_time: float | None = None,
+    ) -> None:
+        """End the run (once; later calls are ignored) and report it."""
+        if self.ended:
+            return
+        self.ended = True
+        self.end_time = time.time() if end_time is None else end_time
+        if output is not None and not self._output_set:
+            self.output = output
+        if error is not None:
+            self.error = error
+            self.status = status or "error"
+        else:
+            self.status = status or "success"
+        self._client.put((END, self))
+
+    def __repr__(self) -> str:
+        return f"<Run {self.type} {self.name!r} {self.run_id}>"
+
+
+class NoopRun:
+    """What ``current_run()`` returns outside any run: every method does nothing."""
+
+    run_id: str | None = None
+    parent_run_id: str | None = None
+
+    def set_output(self, output: Any) -> None:
+        """Do nothing."""
+
+    def set_usage(
+        self,
+        model: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        total_tokens: int | None = None,
+    ) -> None:
+        """Do nothing."""
+
+    def add_tags(self, *tags: str) -> None:
+        """Do nothing."""
+
+    def set_metadata(self, **metadata: Any) -> None:
+        """Do nothing."""
+
+    def end(self, output: Any = None, **_: Any) -> None:
+        """Do nothing."""
+
+    @contextmanager
+    def activate(self) -> Iterator[NoopRun]:
+        """Do nothing."""
+        yield self
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<NoopRun>"
+
+
+NOOP_RUN = NoopRun()

@@ -1,0 +1,1 @@
+"""Observatory reference receiver (lands with issue 4)."""
