@@ -19,6 +19,7 @@ from ._config import Config, RedactHook
 from ._context import ThreadPoolExecutor, context, current_run_var, wrap_context
 from ._decorators import agent, llm, tool
 from ._events import track_event
+from ._flushing import flush_after
 from ._run import NOOP_RUN, NoopRun, Run
 from ._state import configure, get_client
 from ._transport import Transport
@@ -32,6 +33,7 @@ __all__ = [
     "context",
     "current_run",
     "flush",
+    "flush_after",
     "init",
     "llm",
     "shutdown",

@@ -20,14 +20,16 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _ids
 from ._buffer import ClosedQueue, EventQueue, FlushMarker, Stats
 from ._config import Config
-from ._consumer import Consumer
 from ._run import CUSTOM, END, START, Run
 from ._transport import HttpTransport, Transport
+
+if TYPE_CHECKING:
+    from ._consumer import Consumer
 
 logger = logging.getLogger("observatory")
 
@@ -98,6 +100,9 @@ class Client:
             self._state = RUNNING
 
     def _new_consumer(self) -> Consumer:
+        # Imported on first use: JSON encoding (pydantic-core) is not paid at import.
+        from ._consumer import Consumer
+
         return Consumer(self.config, self.queue, self.stats, self._make_transport)
 
     def _make_transport(self) -> Transport:

@@ -32,11 +32,18 @@ _MAX_DEPTH = 32
 _REPR_LIMIT = 1000
 
 
+_last_second = [-1, ""]
+
+
 def iso_timestamp(seconds: float) -> str:
     """``2026-05-29T08:42:11.123Z`` for a Unix time."""
     whole = int(seconds)
     millis = int((seconds - whole) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+    cached = _last_second
+    if cached[0] != whole:  # events come in bursts within one second: format it once
+        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        cached[0] = whole
+    return f"{cached[1]}.{millis:03d}Z"
 
 
 def _fallback(obj: Any) -> Any:

@@ -27,7 +27,7 @@ START, END, CUSTOM = 0, 1, 2
 class FunctionSpec:
     """What a decorator knows about the function it wraps (shared by all its calls)."""
 
-    __slots__ = ("type", "name", "model", "tags", "metadata", "fn", "_signatures")
+    __slots__ = ("type", "name", "model", "tags", "metadata", "fn", "_binders")
 
     def __init__(
         self,
@@ -44,31 +44,57 @@ class FunctionSpec:
         self.model = model
         self.tags = tuple(tags) if tags else ()
         self.metadata = dict(metadata) if metadata else None
-        self._signatures: tuple[inspect.Signature | None, inspect.Signature | None] | None = None
+        self._binders: tuple[_Binder, _Binder] | None = None
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any], bound_method: bool) -> dict[str, Any]:
         """The call's arguments by parameter name, ``self``/``cls`` left out."""
-        if self._signatures is None:
-            self._signatures = _signatures(self.fn)
-        signature = self._signatures[1 if bound_method else 0]
-        if signature is None:
-            return {"args": list(args), "kwargs": kwargs} if kwargs else {"args": list(args)}
-        try:
-            bound = signature.bind_partial(*args, **kwargs)
-        except TypeError:
-            return {"args": list(args), "kwargs": kwargs}
-        return dict(bound.arguments)
+        if self._binders is None:
+            self._binders = _binders(self.fn)
+        return self._binders[1 if bound_method else 0].bind(args, kwargs)
 
 
-def _signatures(fn: Callable[..., Any]) -> tuple[inspect.Signature | None, inspect.Signature | None]:
+class _Binder:
+    """Maps a call's arguments to parameter names (defaults are not filled in).
+
+    Plain signatures (positional-or-keyword parameters only, the common case)
+    are bound by zipping names with arguments, about ten times faster than
+    ``inspect.Signature.bind_partial``, which handles the rest.
+    """
+
+    __slots__ = ("signature", "names")
+
+    def __init__(self, signature: inspect.Signature | None) -> None:
+        self.signature = signature
+        self.names: tuple[str, ...] | None = None
+        if signature is not None and all(
+            p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in signature.parameters.values()
+        ):
+            self.names = tuple(signature.parameters)
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        names = self.names
+        if names is not None and len(args) <= len(names):
+            bound = dict(zip(names, args, strict=False))
+            if kwargs:
+                bound.update(kwargs)
+            return bound
+        if self.signature is not None:
+            try:
+                return dict(self.signature.bind_partial(*args, **kwargs).arguments)
+            except TypeError:
+                pass
+        return {"args": list(args), "kwargs": kwargs} if kwargs else {"args": list(args)}
+
+
+def _binders(fn: Callable[..., Any]) -> tuple[_Binder, _Binder]:
     target = getattr(fn, "__func__", fn)
     try:
         full = inspect.signature(target)
     except (TypeError, ValueError):
-        return None, None
+        return _Binder(None), _Binder(None)
     params = list(full.parameters.values())
     without_first = full.replace(parameters=params[1:]) if params else full
-    return full, without_first
+    return _Binder(full), _Binder(without_first)
 
 
 _modules = sys.modules

@@ -7,7 +7,7 @@ import inspect
 import observatory
 
 PROMISED = {
-    "init", "agent", "llm", "tool", "track_event", "flush", "shutdown", "stats",
+    "init", "flush_after", "agent", "llm", "tool", "track_event", "flush", "shutdown", "stats",
     "current_run", "context", "wrap_context", "ThreadPoolExecutor", "start_run",
     "Run", "NoopRun", "Config",
 }

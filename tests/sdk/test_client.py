@@ -294,3 +294,45 @@ def test_import_starts_no_thread_and_imports_no_http_client() -> None:
         {"OBSERVATORY_API_URL": f"http://127.0.0.1:{free_port()}", "OBSERVATORY_SHUTDOWN_TIMEOUT": "0.2"},
     )
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
+
+
+def test_flush_after_delivers_before_the_handler_returns(server: CaptureServer) -> None:
+    observatory.init(api_url=server.url, flush_interval=60)  # only an explicit flush sends
+    try:
+        @observatory.flush_after(timeout=5)
+        def handler(event: dict, context: object) -> str:
+            """Lambda-style handler."""
+            observatory.track_event("custom_tick", seq="sync")
+            return "ok"
+
+        @observatory.flush_after
+        async def async_handler() -> str:
+            observatory.track_event("custom_tick", seq="async")
+            return "ok"
+
+        assert handler.__name__ == "handler" and handler.__doc__ == "Lambda-style handler."
+        assert handler({}, None) == "ok"
+        assert seqs(server) == Counter({"sync": 1})
+        import asyncio
+
+        assert asyncio.run(async_handler()) == "ok"
+        assert seqs(server) == Counter({"sync": 1, "async": 1})
+        with observatory.flush_after(timeout=5) as block:
+            observatory.track_event("custom_tick", seq="block")
+        assert block.delivered is True and seqs(server)["block"] == 1
+    finally:
+        observatory.shutdown(1)
+        _state._clear()
+
+
+def test_flush_after_returns_promptly_when_receiver_is_down() -> None:
+    observatory.init(api_url=f"http://127.0.0.1:{free_port()}", flush_interval=60, max_retries=10)
+    try:
+        started = time.monotonic()
+        with observatory.flush_after(timeout=0.5) as block:
+            observatory.track_event("custom_tick", seq="x")
+        assert block.delivered is False
+        assert time.monotonic() - started < 1.5
+    finally:
+        observatory.shutdown(0.2)
+        _state._clear()
