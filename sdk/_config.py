@@ -35,7 +35,7 @@ class Config:
     """Encoded bytes held while the receiver is slow or down; past it, dropped."""
     timeout: float = 5.0
     """Seconds for one HTTP request (connect and read)."""
-    max_retries: int = 4
+    max_retries: int = 8
     """Extra attempts for a retryable failure (connection error, 408, 429, 5xx)."""
     retry_budget: float = 30.0
     """Seconds one batch may spend in retries before it is dropped."""

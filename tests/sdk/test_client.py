@@ -154,6 +154,24 @@ def test_flush_after_outage_recovers(server: CaptureServer) -> None:
     assert seqs(server) == Counter({f"e{i}": 1 for i in range(20)})
 
 
+def test_receiver_restart_within_retry_budget_loses_nothing() -> None:
+    port = free_port()
+    observatory.init(api_url=f"http://127.0.0.1:{port}", flush_interval=0.05, retry_budget=20)
+    server = None
+    try:
+        emit(100)
+        time.sleep(1.5)  # the receiver is down for a while: the batch is retried
+        server = CaptureServer(port)
+        assert observatory.flush(20) is True
+        assert seqs(server) == Counter({f"e{i}": 1 for i in range(100)})
+        assert observatory.stats()["retries"] >= 1
+    finally:
+        observatory.shutdown(1)
+        _state._clear()
+        if server is not None:
+            server.close()
+
+
 def test_eight_threads_deliver_every_event_exactly_once(server: CaptureServer) -> None:
     observatory.init(api_url=server.url, max_queue_size=100_000, flush_interval=0.05)
     try:
