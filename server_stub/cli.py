@@ -1,0 +1,254 @@
+"""The ``observatory`` command: serve, demo, keys, costs, retention.
+
+Every command takes ``--db URL`` (default ``$OBSERVATORY_DB`` or
+``sqlite:///./observatory.db``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from .settings import DEFAULT_HOST, DEFAULT_PORT, SYNCHRONOUS_CHOICES, Settings
+
+
+def _when(us: int | None) -> str:
+    if us is None:
+        return "-"
+    return datetime.fromtimestamp(us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from . import costs, db
+
+    database = db.open_database(Settings.from_env(db_url=args.db).db_url)
+    with database.write.begin() as conn:
+        costs.ensure_seeded(conn)
+    return database
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the receiver in the foreground."""
+    import logging
+
+    import uvicorn
+
+    from .app import create_app
+    from .auth import is_loopback
+
+    settings = Settings.from_env(
+        db_url=args.db,
+        host=args.host,
+        port=args.port,
+        sqlite_synchronous=args.sqlite_synchronous,
+        max_body_bytes=args.max_body_bytes,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not is_loopback(settings.host):
+        print(
+            f"observatory: listening on {settings.host}; until an API key exists "
+            "(`observatory keys create --project NAME`) only loopback callers are served",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo agent against a fresh in-process receiver."""
+    from .demo import run_demo
+
+    return run_demo(Settings.from_env(db_url=args.db).db_url)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Create, list and revoke API keys."""
+    from . import auth
+
+    database = _open(args)
+    try:
+        if args.keys_cmd == "create":
+            with database.write.begin() as conn:
+                key_id, key = auth.create_key(conn, args.project)
+            print(f"created key {key_id} for project {args.project!r}; it is shown only once:")
+            print(key)
+        elif args.keys_cmd == "list":
+            with database.read.connect() as conn:
+                rows = auth.list_keys(conn)
+            if not rows:
+                print("no keys (only loopback callers are served)")
+            for row in rows:
+                state = f"revoked {_when(row['revoked_at'])}" if row["revoked_at"] else "active"
+                print(
+                    f"{row['id']:>4}  {row['project']:<20} {row['prefix']}…  created {_when(row['created_at'])}  {state}"
+                )
+        else:
+            with database.write.begin() as conn:
+                key_id = auth.revoke_key(conn, args.key)
+            print(f"revoked key {key_id}")
+    except ValueError as exc:
+        print(f"observatory keys: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    return 0
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def cmd_costs(args: argparse.Namespace) -> int:
+    """List, set, delete prices; recompute stored costs."""
+    from . import costs
+
+    database = _open(args)
+    try:
+        if args.costs_cmd == "list":
+            with database.read.connect() as conn:
+                rows = costs.list_prices(conn)
+            needle = (args.filter or "").lower()
+            shown = [p for p in rows if needle in p.model.lower()]
+            print(
+                f"{'model':<48} {'input':>10} {'output':>10} {'cached':>10} {'total':>10}  source  (USD per 1M tokens)"
+            )
+            for p in shown:
+                print(
+                    f"{p.model:<48} {_money(p.input):>10} {_money(p.output):>10} "
+                    f"{_money(p.cached_input):>10} {_money(p.total):>10}  {p.source}"
+                )
+            print(f"{len(shown)} of {len(rows)} rows")
+        elif args.costs_cmd == "set":
+            price = costs.Price(
+                args.model, args.input, args.output, args.cached_input, args.total, "user"
+            )
+            with database.write.begin() as conn:
+                costs.set_price(conn, price)
+            print(
+                f"set {args.model}: input {args.input:g}, output {args.output:g} USD per 1M tokens; "
+                "run `observatory costs recalc` to reprice stored runs"
+            )
+        elif args.costs_cmd == "delete":
+            with database.write.begin() as conn:
+                if not costs.delete_price(conn, args.model):
+                    print(f"observatory costs: no row named {args.model!r}", file=sys.stderr)
+                    return 1
+            print(f"deleted {args.model}")
+        else:
+            table = costs.CostTable()
+            with database.write.begin() as conn:
+                table.load(conn)
+                changed = costs.recalc(conn, table)
+            print(f"recalculated: {changed} runs changed")
+    except ValueError as exc:
+        print(f"observatory costs: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Delete unsaved runs that started more than N days ago."""
+    from .db import now_us
+    from .retention import apply_retention
+
+    database = _open(args)
+    try:
+        with database.write.begin() as conn:
+            counts = apply_retention(conn, args.days, now_us())
+    finally:
+        database.dispose()
+    print(
+        f"deleted {counts['runs']} runs, {counts['events']} events, {counts['messages']} messages, "
+        f"{counts['feedback']} feedback older than {args.days:g} days (saved runs kept)"
+    )
+    return 0
+
+
+def _nonneg(text: str) -> float:
+    value = float(text)
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="SQLAlchemy URL (default: $OBSERVATORY_DB or sqlite:///./observatory.db)",
+    )
+    parser = argparse.ArgumentParser(prog="observatory", description="Observatory receiver")
+    parser.add_argument("--db", default=None, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="run the receiver")
+    serve.add_argument("--host", default=None, help=f"interface (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument("--sqlite-synchronous", choices=SYNCHRONOUS_CHOICES, default=None)
+    serve.add_argument("--max-body-bytes", type=int, default=None)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser(
+        "demo", parents=[common], help="run a small instrumented agent and show the result"
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    keys = sub.add_parser("keys", help="API keys")
+    keys_sub = keys.add_subparsers(dest="keys_cmd", required=True)
+    create = keys_sub.add_parser(
+        "create", parents=[common], help="new key (printed on the last line)"
+    )
+    create.add_argument("--project", required=True)
+    keys_sub.add_parser("list", parents=[common], help="list keys (never the keys themselves)")
+    revoke = keys_sub.add_parser("revoke", parents=[common], help="revoke by id, key or prefix")
+    revoke.add_argument("key")
+    keys.set_defaults(func=cmd_keys)
+
+    costs = sub.add_parser("costs", help="the cost table, USD per 1M tokens")
+    costs_sub = costs.add_subparsers(dest="costs_cmd", required=True)
+    lst = costs_sub.add_parser("list", parents=[common])
+    lst.add_argument("--filter", help="only models containing this text")
+    setp = costs_sub.add_parser("set", parents=[common])
+    setp.add_argument("model")
+    setp.add_argument("--input", type=_nonneg, required=True)
+    setp.add_argument("--output", type=_nonneg, required=True)
+    setp.add_argument("--cached-input", type=_nonneg, default=None)
+    setp.add_argument("--total", type=_nonneg, default=None)
+    dele = costs_sub.add_parser("delete", parents=[common])
+    dele.add_argument("model")
+    costs_sub.add_parser("recalc", parents=[common], help="recompute stored costs")
+    costs.set_defaults(func=cmd_costs)
+
+    ret = sub.add_parser("retention", parents=[common], help="delete old unsaved runs")
+    ret.add_argument("--days", type=_nonneg, required=True)
+    ret.set_defaults(func=cmd_retention)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``observatory`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except BrokenPipeError:  # `observatory costs list | head`
+        sys.stderr.close()
+        return 0
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

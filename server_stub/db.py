@@ -1,0 +1,153 @@
+"""Engines, SQLite pragmas and schema creation: the only SQLite-specific module.
+
+Two engines share one database: ``write`` opens every transaction with
+``BEGIN IMMEDIATE`` on SQLite (so a read-then-write transaction waits for the
+lock instead of failing), ``read`` uses ordinary deferred transactions that never
+block the writer (WAL). On another backend both are plain engines.
+
+Durability: WAL with ``synchronous=NORMAL`` by default. A commit is in the WAL
+file (handed to the OS) before the receiver acknowledges it, so SIGKILL or any
+process crash loses nothing acknowledged; only an OS crash or power loss can
+lose the last commits. ``synchronous=FULL`` (``--sqlite-synchronous full``)
+fsyncs every commit for power-loss durability at a lower commit rate.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from . import models
+
+DEFAULT_PROJECT = "default"
+"""Served to loopback callers while no API key exists; ``keys create --project
+default`` later gives a key to that same data."""
+
+
+def now_us() -> int:
+    """The current time in integer microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True when the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_engine(url: str, synchronous: str, immediate: bool) -> Engine:
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if ":memory:" in url or url.rstrip("/") == "sqlite:":
+        raise ValueError("an in-memory SQLite database cannot be shared; use a file URL")
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy recipe)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA mmap_size=268435456")
+        cur.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+@dataclass
+class Database:
+    """The pair of engines the receiver and the CLI use."""
+
+    url: str
+    write: Engine
+    read: Engine
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.write.dispose()
+        self.read.dispose()
+
+
+def open_database(url: str, synchronous: str = "normal") -> Database:
+    """Engines for ``url`` with the schema created and the default project present."""
+    if url.startswith("sqlite"):
+        db = Database(
+            url,
+            _sqlite_engine(url, synchronous, immediate=True),
+            _sqlite_engine(url, synchronous, immediate=False),
+        )
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+        db = Database(url, engine, engine)
+    init_schema(db.write)
+    return db
+
+
+def init_schema(engine: Engine) -> None:
+    """Create missing tables and the ``default`` project (id 1, app ``default``)."""
+    models.metadata.create_all(engine)
+    with engine.begin() as conn:
+        found = conn.execute(
+            select(models.projects.c.id).where(models.projects.c.name == DEFAULT_PROJECT)
+        ).first()
+        if found is None:
+            conn.execute(
+                insert(models.projects).values(
+                    name=DEFAULT_PROJECT, default_app_id=DEFAULT_PROJECT, created_at=now_us()
+                )
+            )
+
+
+def get_meta(conn: Connection, key: str) -> str | None:
+    """One value from the ``meta`` table."""
+    return conn.execute(select(models.meta.c.value).where(models.meta.c.key == key)).scalar()
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    """Insert or replace one value in the ``meta`` table."""
+    done = conn.execute(update(models.meta).where(models.meta.c.key == key).values(value=value))
+    if done.rowcount == 0:
+        conn.execute(insert(models.meta).values(key=key, value=value))
+
+
+def optimize(engine: Engine) -> None:
+    """Refresh planner statistics (``PRAGMA optimize`` on SQLite, ``ANALYZE`` elsewhere)."""
+    with engine.connect() as conn:
+        if is_sqlite(engine):
+            conn.exec_driver_sql("PRAGMA optimize")
+        else:
+            conn.execute(text("ANALYZE"))
+        conn.commit()
+
+
+def analyze(engine: Engine) -> None:
+    """Full statistics refresh (after bulk loads)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+__all__ = [
+    "DEFAULT_PROJECT",
+    "Database",
+    "analyze",
+    "get_meta",
+    "init_schema",
+    "is_sqlite",
+    "now_us",
+    "open_database",
+    "optimize",
+    "set_meta",
+]

@@ -1,0 +1,176 @@
+"""SQLAlchemy 2 tables (Core). Times are integer microseconds since the epoch (UTC).
+
+Every row carries ``project_id``: two projects never see or touch each other's
+data, even when they reuse a ``run_id``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = String(200)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("default_app_id", ID, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("app_id", ID, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_costs = Table(
+    "model_costs",
+    metadata,
+    Column("model", String(300), primary_key=True),
+    Column("input_per_mtok", Float, nullable=False),
+    Column("output_per_mtok", Float, nullable=False),
+    Column("cached_input_per_mtok", Float),
+    Column("total_per_mtok", Float),
+    Column("source", String(100), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("run_id", ID, primary_key=True),
+    Column("parent_run_id", ID),
+    Column("app_id", ID),
+    Column("type", String(20), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("agent", String(200)),
+    Column("status", String(10), nullable=False),
+    Column("start_time", BigInteger),
+    Column("end_time", BigInteger),
+    # start_time when known, else the earliest time seen: ordering, from/to, retention
+    Column("sort_time", BigInteger, nullable=False),
+    Column("latency_s", Float),
+    Column("model", String(200)),
+    Column("prompt_tokens", BigInteger),
+    Column("completion_tokens", BigInteger),
+    Column("total_tokens", BigInteger),
+    Column("cached_tokens", BigInteger),
+    Column("cost", Float, nullable=False, default=0.0),
+    Column("cost_status", String(20), nullable=False),
+    Column("subtree_cost", Float, nullable=False, default=0.0),
+    Column("tags", Text),
+    Column("user_email", String(320)),
+    Column("saved", Boolean, nullable=False, default=False),
+    Column("input", Text),
+    Column("output", Text),
+    Column("error", Text),
+    Column("metadata", Text),
+    Index("ix_runs_time", "project_id", "sort_time"),
+    Index("ix_runs_status", "project_id", "status", "sort_time"),
+    Index("ix_runs_model", "project_id", "model", "sort_time"),
+    Index("ix_runs_agent", "project_id", "agent", "sort_time"),
+    Index("ix_runs_user", "project_id", "user_email", "sort_time"),
+    Index("ix_runs_app", "project_id", "app_id", "sort_time"),
+    Index("ix_runs_type", "project_id", "type", "sort_time"),
+    Index("ix_runs_parent", "project_id", "parent_run_id"),
+    Index("ix_runs_latency", "project_id", "latency_s"),
+    Index("ix_runs_cost", "project_id", "subtree_cost"),
+    Index("ix_runs_saved", "saved"),
+)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("run_id", ID, primary_key=True),
+    Column("tag", String(200), primary_key=True),
+    Index("ix_run_tags_tag", "project_id", "tag", "run_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("event_id", ID),
+    Column("run_id", ID),
+    Column("name", String(200), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("project_id", "event_id", name="uq_events_event_id"),
+    Index("ix_events_run", "project_id", "run_id", "ts"),
+    Index("ix_events_ts", "ts"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("message_id", ID, nullable=False),
+    Column("thread_id", ID),
+    Column("role", String(50), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("run_id", ID),
+    Column("app_id", ID),
+    Column("agent", String(200)),
+    Column("user_email", String(320)),
+    Column("ts", BigInteger, nullable=False),
+    Index("ix_messages_thread", "project_id", "thread_id", "ts"),
+    Index("ix_messages_auto", "project_id", "agent", "user_email", "ts"),
+    Index("ix_messages_message_id", "project_id", "message_id"),
+    Index("ix_messages_ts", "ts"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("run_id", ID),
+    Column("message_id", ID),
+    Column("rating", String(10), nullable=False),
+    Column("comment", Text),
+    Column("user_email", String(320)),
+    Column("ts", BigInteger, nullable=False),
+    Index("ix_feedback_run", "project_id", "run_id"),
+    Index("ix_feedback_message", "project_id", "message_id"),
+    Index("ix_feedback_ts", "ts"),
+)

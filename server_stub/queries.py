@@ -1,0 +1,422 @@
+"""Reads: the run filter table → ``select()``, run detail, threads.
+
+Filters are declared once in :data:`FILTERS` (query parameter → parser → SQL
+clause with bound parameters), in the spirit of datasette's ``filters.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.engine import Connection
+
+from . import folding, models
+
+r = models.runs
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+MAX_DETAIL_ROWS = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+class QueryError(ValueError):
+    """An invalid filter value (answered with 422)."""
+
+
+# -- conversions ---------------------------------------------------------------------
+
+
+def iso(us: int | None) -> str | None:
+    """Integer microseconds → ISO-8601 UTC with ``Z``."""
+    if us is None:
+        return None
+    moment = _EPOCH + timedelta(microseconds=us)
+    spec = "milliseconds" if us % 1000 == 0 else "microseconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def parse_time(value: str, name: str) -> int:
+    """ISO-8601 (``Z`` or offset; naive means UTC) → integer microseconds."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise QueryError(f"{name} must be an ISO-8601 timestamp, got {value!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _US
+
+
+def parse_float(value: str, name: str) -> float:
+    """A finite number."""
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise QueryError(f"{name} must be a number, got {value!r}") from exc
+    if not math.isfinite(number):
+        raise QueryError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def run_out(row: Any) -> dict[str, Any]:
+    """A stored run as the API shows it."""
+    return {
+        "run_id": row["run_id"],
+        "parent_run_id": row["parent_run_id"],
+        "app_id": row["app_id"],
+        "type": row["type"],
+        "name": row["name"],
+        "agent": row["agent"],
+        "status": row["status"],
+        "start_time": iso(row["start_time"]),
+        "end_time": iso(row["end_time"]),
+        "latency_s": row["latency_s"],
+        "model": row["model"],
+        "prompt_tokens": row["prompt_tokens"],
+        "completion_tokens": row["completion_tokens"],
+        "total_tokens": row["total_tokens"],
+        "cached_tokens": row["cached_tokens"],
+        "cost": row["cost"],
+        "cost_status": row["cost_status"],
+        "subtree_cost": row["subtree_cost"],
+        "tags": _loads(row["tags"]) or [],
+        "user_email": row["user_email"],
+        "saved": bool(row["saved"]),
+        "input": _loads(row["input"]),
+        "output": _loads(row["output"]),
+        "error": _loads(row["error"]),
+        "metadata": _loads(row["metadata"]) or {},
+    }
+
+
+# -- the filter table ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One query parameter: how to parse it and the clause it adds."""
+
+    parse: Callable[[list[str], str], Any]
+    clause: Callable[[Any, int], ColumnElement[bool]]
+    doc: str
+
+
+def _one(values: list[str], name: str) -> str:
+    if len(values) != 1:
+        raise QueryError(f"{name} may be given once")
+    if values[0] == "":
+        raise QueryError(f"{name} must not be empty")
+    return values[0]
+
+
+def _text(values: list[str], name: str) -> str:
+    return _one(values, name)
+
+
+def _enum(*allowed: str) -> Callable[[list[str], str], str]:
+    def parse(values: list[str], name: str) -> str:
+        value = _one(values, name)
+        if value not in allowed:
+            raise QueryError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        return value
+
+    return parse
+
+
+def _number(values: list[str], name: str) -> float:
+    return parse_float(_one(values, name), name)
+
+
+def _time(values: list[str], name: str) -> int:
+    return parse_time(_one(values, name), name)
+
+
+def _tag_list(values: list[str], name: str) -> list[str]:
+    tags = [t.strip() for v in values for t in v.split(",") if t.strip()]
+    if not tags:
+        raise QueryError(f"{name} must name at least one tag")
+    return tags
+
+
+def _has_any_tag(tags: list[str], project: int) -> ColumnElement[bool]:
+    t = models.run_tags
+    return exists().where(
+        t.c.project_id == r.c.project_id, t.c.run_id == r.c.run_id, t.c.tag.in_(tags)
+    )
+
+
+FILTERS: dict[str, Filter] = {
+    "status": Filter(
+        _enum("started", "success", "error"), lambda v, p: r.c.status == v, "run status"
+    ),
+    "type": Filter(_enum("agent", "llm", "tool"), lambda v, p: r.c.type == v, "run type"),
+    "model": Filter(_text, lambda v, p: r.c.model == v, "exact model name"),
+    "agent": Filter(_text, lambda v, p: r.c.agent == v, "exact agent name"),
+    "user_email": Filter(_text, lambda v, p: r.c.user_email == v, "exact user email"),
+    "app_id": Filter(_text, lambda v, p: r.c.app_id == v, "exact app id"),
+    "parent_run_id": Filter(_text, lambda v, p: r.c.parent_run_id == v, "direct children of a run"),
+    "min_latency_s": Filter(_number, lambda v, p: r.c.latency_s >= v, "latency ≥ seconds"),
+    "max_latency_s": Filter(_number, lambda v, p: r.c.latency_s <= v, "latency ≤ seconds"),
+    "min_cost": Filter(_number, lambda v, p: r.c.subtree_cost >= v, "cost incl. subtree ≥ USD"),
+    "max_cost": Filter(_number, lambda v, p: r.c.subtree_cost <= v, "cost incl. subtree ≤ USD"),
+    "tags": Filter(_tag_list, _has_any_tag, "any of these tags (repeat or comma-separate)"),
+    "from": Filter(_time, lambda v, p: r.c.sort_time >= v, "start time ≥ (inclusive)"),
+    "to": Filter(_time, lambda v, p: r.c.sort_time <= v, "start time ≤ (inclusive)"),
+}
+PAGING = ("limit", "cursor")
+
+
+def encode_cursor(sort_time: int, run_id: str) -> str:
+    """Opaque position after a run."""
+    return base64.urlsafe_b64encode(json.dumps([sort_time, run_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The position an opaque cursor names, or QueryError."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sort_time, run_id = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise QueryError("cursor is not one this server issued") from exc
+    if not isinstance(sort_time, int) or not isinstance(run_id, str):
+        raise QueryError("cursor is not one this server issued")
+    return sort_time, run_id
+
+
+def parse_run_query(
+    params: Mapping[str, list[str]],
+) -> tuple[list[tuple[str, Any]], int, str | None]:
+    """Validate query parameters: ``([(filter, value)], limit, cursor)``."""
+    unknown = sorted(set(params) - set(FILTERS) - set(PAGING))
+    if unknown:
+        raise QueryError(
+            f"unknown parameter(s) {', '.join(unknown)}; filters are {', '.join(FILTERS)}"
+        )
+    chosen = [(name, FILTERS[name].parse(params[name], name)) for name in FILTERS if name in params]
+    limit = DEFAULT_LIMIT
+    if "limit" in params:
+        raw = _one(params["limit"], "limit")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {raw!r}")
+        limit = int(raw)
+    cursor = _one(params["cursor"], "cursor") if "cursor" in params else None
+    values = dict(chosen)
+    for low, high in (("min_latency_s", "max_latency_s"), ("min_cost", "max_cost"), ("from", "to")):
+        if low in values and high in values and values[low] > values[high]:
+            raise QueryError(f"{low} is after {high}: nothing can match")
+    return chosen, limit, cursor
+
+
+def list_runs(conn: Connection, project: int, params: Mapping[str, list[str]]) -> dict[str, Any]:
+    """``{"runs": [...], "next_cursor": ...}``, newest first."""
+    chosen, limit, cursor = parse_run_query(params)
+    clauses: list[ColumnElement[bool]] = [r.c.project_id == project]
+    clauses += [FILTERS[name].clause(value, project) for name, value in chosen]
+    if cursor is not None:
+        at, run_id = decode_cursor(cursor)
+        clauses.append(or_(r.c.sort_time < at, and_(r.c.sort_time == at, r.c.run_id < run_id)))
+    query = (
+        select(r).where(*clauses).order_by(r.c.sort_time.desc(), r.c.run_id.desc()).limit(limit + 1)
+    )
+    rows = [row._mapping for row in conn.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1]["sort_time"], rows[-1]["run_id"]) if more else None
+    return {"runs": [run_out(row) for row in rows], "next_cursor": next_cursor}
+
+
+def _feedback_out(row: Any) -> dict[str, Any]:
+    return {
+        "run_id": row["run_id"],
+        "message_id": row["message_id"],
+        "rating": row["rating"],
+        "comment": row["comment"],
+        "user_email": row["user_email"],
+        "timestamp": iso(row["ts"]),
+    }
+
+
+def run_detail(conn: Connection, project: int, run_id: str) -> dict[str, Any] | None:
+    """The run with its events, child runs, feedback and subtree cost; None if unknown."""
+    row = conn.execute(select(r).where(r.c.project_id == project, r.c.run_id == run_id)).first()
+    if row is None:
+        return None
+    e, f = models.events, models.feedback
+    events = conn.execute(
+        select(e.c.body, e.c.ts)
+        .where(e.c.project_id == project, e.c.run_id == run_id)
+        .order_by(e.c.ts, e.c.id)
+        .limit(MAX_DETAIL_ROWS)
+    ).all()
+    children = conn.execute(
+        select(r)
+        .where(r.c.project_id == project, r.c.parent_run_id == run_id)
+        .order_by(r.c.sort_time, r.c.run_id)
+        .limit(MAX_DETAIL_ROWS)
+    ).all()
+    notes = conn.execute(
+        select(f).where(f.c.project_id == project, f.c.run_id == run_id).order_by(f.c.ts, f.c.id)
+    ).all()
+    detail = run_out(row._mapping)
+    detail["events"] = [json.loads(ev.body) for ev in events]
+    detail["children"] = [run_out(c._mapping) for c in children]
+    detail["feedback"] = [_feedback_out(n._mapping) for n in notes]
+    return detail
+
+
+# -- threads --------------------------------------------------------------------------
+
+
+def _message_out(row: Any, thread_id: str) -> dict[str, Any]:
+    return {
+        "message_id": row["message_id"],
+        "thread_id": thread_id,
+        "role": row["role"],
+        "content": json.loads(row["content"]),
+        "run_id": row["run_id"],
+        "app_id": row["app_id"],
+        "agent": row["agent"],
+        "user_email": row["user_email"],
+        "timestamp": iso(row["ts"]),
+        "feedback": [],
+    }
+
+
+def list_threads(
+    conn: Connection,
+    project: int,
+    gap_us: int,
+    agent: str | None = None,
+    user_email: str | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Explicit threads (by ``thread_id``) and fallback ones (agent + user, split on
+    silence longer than ``gap_us``), most recently active first."""
+    m = models.messages
+    where = [m.c.project_id == project]
+    if agent is not None:
+        where.append(m.c.agent == agent)
+    if user_email is not None:
+        where.append(m.c.user_email == user_email)
+    threads: list[dict[str, Any]] = []
+    grouped = conn.execute(
+        select(
+            m.c.thread_id,
+            func.count(),
+            func.min(m.c.ts),
+            func.max(m.c.ts),
+            func.max(m.c.agent),
+            func.max(m.c.user_email),
+        )
+        .where(*where, m.c.thread_id.is_not(None))
+        .group_by(m.c.thread_id)
+    ).all()
+    for thread_id, count, first, last, agent_name, user in grouped:
+        threads.append(_thread_summary(thread_id, count, first, last, agent_name, user, False))
+    loose = conn.execute(
+        select(m.c.agent, m.c.user_email, m.c.ts)
+        .where(*where, m.c.thread_id.is_(None))
+        .order_by(m.c.agent, m.c.user_email, m.c.ts, m.c.id)
+    ).mappings()
+    for group in folding.split_sessions(loose, gap_us):
+        first = group[0]
+        threads.append(
+            _thread_summary(
+                folding.auto_thread_id(first["agent"], first["user_email"], first["ts"]),
+                len(group),
+                first["ts"],
+                group[-1]["ts"],
+                first["agent"],
+                first["user_email"],
+                True,
+            )
+        )
+    threads.sort(key=lambda t: (t["_last"], t["thread_id"]), reverse=True)
+    for t in threads:
+        del t["_last"]
+    return {"threads": threads[:limit]}
+
+
+def _thread_summary(
+    thread_id: str,
+    count: int,
+    first: int,
+    last: int,
+    agent: str | None,
+    user: str | None,
+    auto: bool,
+) -> dict[str, Any]:
+    return {
+        "thread_id": thread_id,
+        "message_count": count,
+        "first_time": iso(first),
+        "last_time": iso(last),
+        "agent": agent,
+        "user_email": user,
+        "grouped_by": "agent_user_window" if auto else "thread_id",
+        "_last": last,
+    }
+
+
+def thread_detail(
+    conn: Connection, project: int, thread_id: str, gap_us: int
+) -> dict[str, Any] | None:
+    """``{"thread_id", "messages": [...]}`` in time order, each with its feedback."""
+    m = models.messages
+    rows: Sequence[Any] = (
+        conn.execute(
+            select(m)
+            .where(m.c.project_id == project, m.c.thread_id == thread_id)
+            .order_by(m.c.ts, m.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    if not rows:
+        key = folding.parse_auto_thread_id(thread_id)
+        if key is None:
+            return None
+        agent, user, first_ts = key
+        loose = (
+            conn.execute(
+                select(m)
+                .where(
+                    m.c.project_id == project,
+                    m.c.thread_id.is_(None),
+                    m.c.agent.is_(None) if agent is None else m.c.agent == agent,
+                    m.c.user_email.is_(None) if user is None else m.c.user_email == user,
+                )
+                .order_by(m.c.ts, m.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        rows = next(
+            (g for g in folding.split_sessions(loose, gap_us) if g[0]["ts"] == first_ts), []
+        )
+        if not rows:
+            return None
+    messages = [_message_out(row, thread_id) for row in rows]
+    by_id = {msg["message_id"]: msg for msg in messages}
+    f = models.feedback
+    ids = list(by_id)
+    for start in range(0, len(ids), 500):
+        for note in conn.execute(
+            select(f)
+            .where(f.c.project_id == project, f.c.message_id.in_(ids[start : start + 500]))
+            .order_by(f.c.ts, f.c.id)
+        ).mappings():
+            by_id[note["message_id"]]["feedback"].append(_feedback_out(note))
+    return {"thread_id": thread_id, "messages": messages}

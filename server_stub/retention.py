@@ -1,0 +1,67 @@
+"""Retention: delete unsaved runs that started more than N days ago, with their data.
+
+Kept regardless of age: saved runs and every run below a saved run (a saved
+run keeps its whole tree, so its detail stays complete). Deleted with a run:
+its events, tags, feedback and chat messages. Chat messages, feedback and
+custom events older than the cutoff that belong to no remaining run go too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, select, tuple_
+from sqlalchemy.engine import Connection
+
+from . import models
+
+CHUNK = 500
+DAY_US = 86_400 * 1_000_000
+
+
+def _protected(conn: Connection) -> set[tuple[int, str]]:
+    r = models.runs
+    base = select(r.c.project_id, r.c.run_id).where(r.c.saved.is_(True)).cte("kept", recursive=True)
+    child = r.alias("child")
+    tree = base.union(
+        select(child.c.project_id, child.c.run_id).join(
+            base,
+            and_(child.c.project_id == base.c.project_id, child.c.parent_run_id == base.c.run_id),
+        )
+    )
+    return {(p, rid) for p, rid in conn.execute(select(tree.c.project_id, tree.c.run_id))}
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def apply_retention(conn: Connection, days: float, now_us: int) -> dict[str, int]:
+    """Delete what is older than ``days``; returns counts per table."""
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    cutoff = now_us - int(days * DAY_US)
+    r, e, t, f, m = models.runs, models.events, models.run_tags, models.feedback, models.messages
+    keep = _protected(conn)
+    victims = [
+        (p, rid)
+        for p, rid in conn.execute(
+            select(r.c.project_id, r.c.run_id).where(r.c.sort_time < cutoff, r.c.saved.is_(False))
+        )
+        if (p, rid) not in keep
+    ]
+    counts = {"runs": 0, "events": 0, "messages": 0, "feedback": 0}
+    for chunk in _chunks(victims):
+        for table, key in ((e, "events"), (f, "feedback"), (m, "messages"), (t, None), (r, "runs")):
+            done = conn.execute(
+                delete(table).where(tuple_(table.c.project_id, table.c.run_id).in_(chunk))
+            )
+            if key:
+                counts[key] += done.rowcount or 0
+    for table, key in ((e, "events"), (f, "feedback"), (m, "messages")):
+        orphan = ~exists().where(r.c.project_id == table.c.project_id, r.c.run_id == table.c.run_id)
+        done = conn.execute(delete(table).where(table.c.ts < cutoff, orphan))
+        counts[key] += done.rowcount or 0
+    return counts

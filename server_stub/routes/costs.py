@@ -1,0 +1,65 @@
+"""``/api/costs``: the cost table (USD per 1M tokens) and recalculation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from .. import costs
+from ..schemas import CostList, PriceIn, PriceOut, RecalcResult
+from .deps import Caller, receiver
+
+router = APIRouter()
+
+
+@router.get("/api/costs", response_model=CostList)
+def list_costs(request: Request, who: Caller) -> dict[str, Any]:
+    """Every row of the cost table."""
+    with receiver(request).db.read.connect() as conn:
+        return {"costs": [p.as_dict() for p in costs.list_prices(conn)]}
+
+
+@router.post("/api/costs/recalc", response_model=RecalcResult)
+def recalc(request: Request, who: Caller) -> dict[str, int]:
+    """Recompute the stored costs of the caller's project with the current table."""
+    rx = receiver(request)
+    with rx.db.write.begin() as conn:
+        rx.costs.refresh_if_changed(conn)
+        return {"updated": costs.recalc(conn, rx.costs, who.project_id)}
+
+
+@router.get("/api/costs/{model:path}", response_model=PriceOut)
+def get_cost(model: str, request: Request, who: Caller) -> dict[str, Any]:
+    """The row a model name resolves to (exact, date-suffixed, provider-prefixed...)."""
+    rx = receiver(request)
+    with rx.db.read.connect() as conn:
+        rx.costs.refresh_if_changed(conn)
+    price = rx.costs.resolve(model)
+    if price is None:
+        raise HTTPException(404, f"no cost row matches model {model!r}")
+    return price.as_dict()
+
+
+@router.put("/api/costs/{model:path}", response_model=PriceOut)
+def put_cost(model: str, body: PriceIn, request: Request, who: Caller) -> dict[str, Any]:
+    """Create or replace a row; stored costs change only after a recalc."""
+    if not model.strip() or len(model) > 300:
+        raise HTTPException(422, "model name must be 1-300 characters")
+    rx = receiver(request)
+    price = costs.Price(model, body.input, body.output, body.cached_input, body.total, "user")
+    with rx.db.write.begin() as conn:
+        costs.set_price(conn, price)
+        rx.costs.load(conn)
+    return price.as_dict()
+
+
+@router.delete("/api/costs/{model:path}", status_code=204)
+def delete_cost(model: str, request: Request, who: Caller) -> Response:
+    """Delete a row (exact name)."""
+    rx = receiver(request)
+    with rx.db.write.begin() as conn:
+        if not costs.delete_price(conn, model):
+            raise HTTPException(404, f"no cost row named {model!r}")
+        rx.costs.load(conn)
+    return Response(status_code=204)

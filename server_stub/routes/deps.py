@@ -1,0 +1,54 @@
+"""What every handler needs: the receiver's parts and the caller's project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from ..auth import AuthError, Principal, authenticate
+from ..costs import CostTable
+from ..db import Database
+from ..ingest import Writer
+from ..metrics import Metrics
+from ..settings import Settings
+
+
+@dataclass
+class Receiver:
+    """One running receiver: settings, store, prices, writer, counters."""
+
+    settings: Settings
+    db: Database
+    costs: CostTable
+    writer: Writer
+    metrics: Metrics
+
+
+def receiver(request: Request) -> Receiver:
+    """The receiver serving this request."""
+    rx: Receiver = request.app.state.receiver
+    return rx
+
+
+def check_auth(rx: Receiver, request: Request) -> Principal:
+    """The caller's project, or :class:`AuthError` (blocking: call from a thread)."""
+    with rx.db.read.connect() as conn:
+        return authenticate(
+            conn,
+            request.headers.get("authorization"),
+            request.client.host if request.client else None,
+        )
+
+
+def principal(request: Request) -> Principal:
+    """FastAPI dependency (runs in the threadpool): 401/403 unless allowed."""
+    try:
+        return check_auth(receiver(request), request)
+    except AuthError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+
+
+Caller = Annotated[Principal, Depends(principal)]
+"""Handler parameter type: the authenticated caller's project."""

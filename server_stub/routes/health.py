@@ -1,0 +1,40 @@
+"""``GET /health`` and ``GET /metrics`` (Prometheus text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import func, select, text
+
+from .. import models
+from ..auth import AuthError, is_loopback
+from .deps import check_auth, receiver
+
+router = APIRouter()
+
+
+@router.get("/health")
+def health(request: Request) -> dict[str, Any]:
+    """Liveness and store reachability (no auth)."""
+    rx = receiver(request)
+    with rx.db.read.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return {"status": "ok", "db": rx.db.write.dialect.name, "cost_rows": len(rx.costs)}
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(request: Request) -> PlainTextResponse:
+    """Ingest counters and latency histogram; loopback, or any valid API key."""
+    rx = receiver(request)
+    if not is_loopback(request.client.host if request.client else None):
+        try:
+            check_auth(rx, request)
+        except AuthError as exc:
+            raise HTTPException(exc.status, exc.message) from exc
+    with rx.db.read.connect() as conn:
+        runs = conn.execute(select(func.count()).select_from(models.runs)).scalar() or 0
+    return PlainTextResponse(
+        rx.metrics.render(int(runs)), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

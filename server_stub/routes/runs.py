@@ -1,0 +1,56 @@
+"""``GET /api/run/`` (filtered list) and ``GET /api/run/{run_id}`` (detail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from .. import queries
+from ..schemas import RunPage
+from .deps import Caller, receiver
+
+router = APIRouter()
+
+_PARAMS: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f.doc,
+        "schema": {"type": "array", "items": {"type": "string"}}
+        if name == "tags"
+        else {"type": "string"},
+    }
+    for name, f in queries.FILTERS.items()
+] + [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "default": 50},
+    },
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+]
+
+
+@router.get("/api/run/", response_model=RunPage, openapi_extra={"parameters": _PARAMS})
+@router.get("/api/run", response_model=RunPage, include_in_schema=False)
+def list_runs(request: Request, who: Caller) -> dict[str, Any]:
+    """Runs of the caller's project, newest first; every filter of the seeds' table."""
+    params = {key: request.query_params.getlist(key) for key in request.query_params.keys()}
+    try:
+        with receiver(request).db.read.connect() as conn:
+            return queries.list_runs(conn, who.project_id, params)
+    except queries.QueryError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/api/run/{run_id:path}")
+def get_run(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
+    """One run with its events, child runs, feedback and subtree cost."""
+    with receiver(request).db.read.connect() as conn:
+        detail = queries.run_detail(conn, who.project_id, run_id)
+    if detail is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    return detail

@@ -1,0 +1,303 @@
+"""POST /api/report: per-event results, duplicates, malformed bodies, gzip, limits."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import time
+import zlib
+
+import httpx
+import pytest
+
+from .conftest import Server, ts, uid
+
+
+def _count_runs(server: Server) -> int:
+    return len(server.runs())
+
+
+def test_seed_curl_example_works_verbatim(server: Server) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl not installed")
+    key = server.create_key("claims")
+    body = """{"events": [{
+    "name": "agent_start",
+    "type": "agent",
+    "run_id": "01HXYZ...",
+    "timestamp": "2026-05-29T08:42:11.123Z",
+    "input": {"prompt": "..."},
+    "metadata": {"agent": "claims-approval"}
+  }]}"""
+    done = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-X",
+            "POST",
+            f"{server.url}/api/report",
+            "-H",
+            f"Authorization: Bearer {key}",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert json.loads(done.stdout) == {"accepted": 1, "duplicates": 0, "rejected": []}
+    run = server.run("01HXYZ...", key=key)
+    assert run["type"] == "agent" and run["agent"] == "claims-approval"
+    assert run["name"] == "claims-approval" and run["status"] == "started"
+    assert run["input"] == {"prompt": "..."}
+    assert run["app_id"] == "claims"  # the key's project's default app
+    assert run["start_time"] == "2026-05-29T08:42:11.123Z"
+
+
+def test_bad_events_are_rejected_by_index_and_good_ones_kept(server: Server) -> None:
+    good = uid()
+    answer = server.report(
+        [
+            {"name": "tool_start", "run_id": good, "timestamp": ts(1)},
+            "not an object",
+            {"name": "llm_end"},  # no run_id
+            {"name": "chat", "content": "hi"},  # no role
+            {"name": "feedback", "run_id": good, "rating": "meh"},
+            {"name": "tool_end", "run_id": good, "timestamp": "2026-05-29T08:00:00"},  # naive
+            {"name": "llm", "type": "tool", "run_id": uid()},
+            {"name": "tool_end", "run_id": good, "timestamp": ts(3), "prompt_tokens": -1},
+            {
+                "name": "tool_end",
+                "run_id": good,
+                "timestamp": ts(3),
+                "tags": "ok",
+                "metadata": {"tags": [1]},
+            },
+            {"name": "tool_end", "run_id": good, "timestamp": ts(3)},
+        ]
+    )
+    assert answer["accepted"] == 2 and answer["duplicates"] == 0
+    errors = {r["index"]: r["error"] for r in answer["rejected"]}
+    assert sorted(errors) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert "JSON object" in errors[1]
+    assert "run_id" in errors[2]
+    assert "role" in errors[3]
+    assert "rating" in errors[4]
+    assert "timezone" in errors[5]
+    assert "does not match type" in errors[6]
+    assert "prompt_tokens" in errors[7]
+    assert "metadata.tags" in errors[8]
+    run = server.run(good)
+    assert run["status"] == "success" and run["latency_s"] == 2.0
+
+
+def test_duplicate_event_ids_are_counted_and_ignored(server: Server) -> None:
+    rid = uid()
+    batch = [
+        {
+            "name": "llm_start",
+            "run_id": rid,
+            "event_id": rid + "-1",
+            "timestamp": ts(1),
+            "metadata": {"tags": ["a"]},
+        },
+        {
+            "name": "llm_end",
+            "run_id": rid,
+            "event_id": rid + "-2",
+            "timestamp": ts(2),
+            "model": "gpt-4o",
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+        },
+    ]
+    assert server.report(batch) == {"accepted": 2, "duplicates": 0, "rejected": []}
+    first = server.run(rid)
+    assert server.report(batch) == {"accepted": 0, "duplicates": 2, "rejected": []}
+    assert server.report(batch + batch[:1]) == {"accepted": 0, "duplicates": 3, "rejected": []}
+    again = server.run(rid)
+    assert again == first
+    assert len(again["events"]) == 2
+    # duplicates inside one batch
+    other = uid()
+    dup = {"name": "tool", "run_id": other, "event_id": other, "timestamp": ts(1)}
+    assert server.report([dup, dup]) == {"accepted": 1, "duplicates": 1, "rejected": []}
+
+
+def test_events_without_event_id_are_accepted(server: Server) -> None:
+    rid = uid()
+    answer = server.report([{"name": "agent", "run_id": rid}])
+    assert answer["accepted"] == 1
+    run = server.run(rid)
+    assert run["status"] == "success" and run["start_time"] is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"", 400, "empty"),
+        (b"[1, 2]", 400, "got an array"),
+        (b'"events"', 400, "got a string"),
+        (b'{"batch": []}', 400, 'no "events"'),
+        (b'{"events": {"name": "x"}}', 400, '"events" must be a list, got an object'),
+        (b'{"events": null}', 400, "got null"),
+        (b"\xff\xfe{}", 400, "UTF-8"),
+    ],
+)
+def test_malformed_bodies_get_400_with_a_message(
+    shared_server: Server, body: bytes, status: int, needle: str
+) -> None:
+    resp = shared_server.client.post(
+        "/api/report", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert resp.status_code == status
+    assert needle in resp.json()["detail"]
+
+
+def test_store_is_unchanged_after_refused_bodies(server: Server) -> None:
+    server.report([{"name": "tool", "run_id": uid()}])
+    before = _count_runs(server)
+    for body in (b"{", b"[]", b'{"events": 3}'):
+        assert server.client.post("/api/report", content=body).status_code == 400
+    assert _count_runs(server) == before
+
+
+def test_gzip_bodies_are_accepted(server: Server) -> None:
+    rid = uid()
+    raw = json.dumps({"events": [{"name": "tool", "run_id": rid, "timestamp": ts(1)}]}).encode()
+    resp = server.client.post(
+        "/api/report",
+        content=gzip.compress(raw),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 200 and resp.json()["accepted"] == 1
+    deflated = json.dumps({"events": [{"name": "tool", "run_id": rid + "d"}]}).encode()
+    resp = server.client.post(
+        "/api/report", content=zlib.compress(deflated), headers={"Content-Encoding": "deflate"}
+    )
+    assert resp.status_code == 200 and resp.json()["accepted"] == 1
+    server.run(rid)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"definitely not gzip", "not valid gzip"),
+        (gzip.compress(b'{"events": []}')[:-12], "truncated"),
+    ],
+)
+def test_bad_gzip_gets_400(shared_server: Server, content: bytes, needle: str) -> None:
+    resp = shared_server.client.post(
+        "/api/report", content=content, headers={"Content-Encoding": "gzip"}
+    )
+    assert resp.status_code == 400
+    assert needle in resp.json()["detail"]
+
+
+def test_unknown_content_encoding_gets_415(server: Server) -> None:
+    resp = server.client.post("/api/report", content=b"{}", headers={"Content-Encoding": "br"})
+    assert resp.status_code == 415 and "Content-Encoding" in resp.json()["detail"]
+
+
+def test_oversized_body_gets_413(server: Server) -> None:
+    big = b'{"events": [], "pad": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    resp = server.client.post("/api/report", content=big)
+    assert resp.status_code == 413 and "limit" in resp.json()["detail"]
+
+
+def test_gzip_bomb_is_refused_while_inflating(server: Server) -> None:
+    # 1 GiB of zeros as 64 concatenated gzip members (~1 MB); the receiver must stop at 5 MB.
+    member = gzip.compress(bytes(16 * 1024 * 1024), compresslevel=9)
+    bomb = member * 64
+    assert len(bomb) < 5 * 1024 * 1024
+    started = time.perf_counter()
+    resp = server.client.post("/api/report", content=bomb, headers={"Content-Encoding": "gzip"})
+    elapsed = time.perf_counter() - started
+    assert resp.status_code == 413
+    assert "after decompression" in resp.json()["detail"]
+    assert elapsed < 2.0
+
+
+def test_metrics_count_accepted_rejected_duplicates(server: Server) -> None:
+    rid = uid()
+    server.report([{"name": "tool", "run_id": rid, "event_id": rid}, {"name": "chat"}])
+    server.report([{"name": "tool", "run_id": rid, "event_id": rid}])
+    server.client.post("/api/report", content=b"nope")
+    text = server.client.get("/metrics").text
+    assert 'observatory_events_total{outcome="accepted"} 1' in text
+    assert 'observatory_events_total{outcome="rejected"} 1' in text
+    assert 'observatory_events_total{outcome="duplicate"} 1' in text
+    assert 'observatory_batches_total{outcome="ok"} 2' in text
+    assert 'observatory_batches_total{outcome="client_error"} 1' in text
+    assert "observatory_runs 1" in text
+    assert "observatory_ingest_seconds_count 3" in text
+
+
+def test_run_type_cannot_change(server: Server) -> None:
+    rid = uid()
+    server.report([{"name": "llm_start", "run_id": rid}])
+    answer = server.report([{"name": "tool_end", "run_id": rid}])
+    assert answer["accepted"] == 0
+    assert "is a llm run" in answer["rejected"][0]["error"]
+    assert server.run(rid)["status"] == "started"
+
+
+def test_health_and_openapi(server: Server) -> None:
+    health = server.client.get("/health").json()
+    assert health["status"] == "ok" and health["cost_rows"] > 500
+    spec = server.client.get("/openapi.json").json()
+    assert "/api/report" in spec["paths"] and "/api/run/" in spec["paths"]
+    names = {p["name"] for p in spec["paths"]["/api/run/"]["get"]["parameters"]}
+    assert {"status", "min_cost", "from", "to", "tags", "cursor"} <= names
+    assert server.client.get("/docs").status_code == 200
+
+
+def test_concurrent_batches_all_commit(server: Server) -> None:
+    import concurrent.futures
+
+    ids = [uid() for _ in range(40)]
+
+    def send(rid: str) -> int:
+        with httpx.Client(base_url=server.url) as client:
+            resp = client.post(
+                "/api/report",
+                json={
+                    "events": [
+                        {
+                            "name": "tool_start",
+                            "run_id": rid,
+                            "event_id": rid + "s",
+                            "timestamp": ts(1),
+                        },
+                        {
+                            "name": "tool_end",
+                            "run_id": rid,
+                            "event_id": rid + "e",
+                            "timestamp": ts(2),
+                        },
+                    ]
+                },
+            )
+            return int(resp.json()["accepted"])
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(send, ids)) == 80
+    got = {r["run_id"] for r in server.runs()}
+    assert set(ids) <= got
+
+
+def test_published_event_schema_is_current() -> None:
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "schemas" / "generate.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
