@@ -96,12 +96,16 @@ def start_run(
     tags: Iterable[str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     start_time: float | None = None,
+    send_start: bool = True,
 ) -> Run | NoopRun:
     """Start a run by hand (integrations use this); end it with ``run.end(output, error=)``.
 
     ``parent`` defaults to the current run; pass a run, a run id, or None for a
     root run. ``run.activate()`` makes it current so decorated code nests
-    under it. Never raises: on any problem a no-op handle is returned.
+    under it. ``send_start=False`` holds the start event back until
+    ``run.send_start()`` (e.g. arguments known only later), or never (a handle
+    to end a run whose start another process reported, given its ``run_id``).
+    Never raises: on any problem a no-op handle is returned.
     """
     try:
         client = get_client()
@@ -117,7 +121,8 @@ def start_run(
             run.tags = [str(t) for t in tags]
         if metadata:
             run.metadata = dict(metadata)
-        client.put_start(run)
+        if send_start:
+            client.put_start(run)
         return run
     except Exception:
         import logging

@@ -76,9 +76,9 @@ class Client:
         """Queue a run's end event."""
         self.put((END, run))
 
-    def put_custom(self, name: str, fields: dict[str, Any], parent: Run | None, context: Any) -> None:
-        """Queue a custom event."""
-        self.put((CUSTOM, name, fields, time.time(), parent, context))
+    def put_custom(self, name: str, fields: dict[str, Any], parent: Run | None, context: Any, when: float) -> None:
+        """Queue a custom event that happened at ``when`` (Unix seconds)."""
+        self.put((CUSTOM, name, fields, when, parent, context))
 
     # -- lifecycle -----------------------------------------------------------
 

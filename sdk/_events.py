@@ -14,14 +14,14 @@ import time
 from typing import Any
 
 from ._context import current_run_var, request_context_var
-from ._run import NoopRun, Run
+from ._run import Run
 from ._state import get_client
 
 logger = logging.getLogger("observatory")
 
 ROLES = ("user", "assistant", "system", "tool")
 RATINGS = ("positive", "negative")
-RESERVED = ("event_id", "timestamp", "app_id")
+RESERVED = ("event_id", "app_id")
 _last_warning: dict[str, float] = {}
 
 
@@ -61,11 +61,26 @@ def _warn(name: str, problem: str) -> None:
         logger.warning("observatory: dropped %r event: %s", name, problem)
 
 
+def _event_time(value: Any) -> float:
+    """``timestamp=`` as Unix seconds: a number or an aware datetime; now otherwise."""
+    if value is None:
+        return time.time()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    timestamp = getattr(value, "timestamp", None)
+    if callable(timestamp) and getattr(value, "tzinfo", None) is not None:
+        return float(timestamp())
+    logger.debug("observatory: ignoring timestamp=%r (use Unix seconds or an aware datetime)", value)
+    return time.time()
+
+
 def track_event(name: str, **fields: Any) -> None:
     """Queue a custom event; ``fields`` become top-level event fields.
 
-    The current run (if any) becomes its ``parent_run_id``, and the current
-    ``observatory.context()`` applies. Never raises.
+    The current run (if any) becomes its ``parent_run_id`` (a ``parent_run_id=``
+    field overrides it), and the current ``observatory.context()`` applies.
+    ``timestamp=`` (Unix seconds or an aware datetime) sets the event's time,
+    e.g. replay-safe workflow time. Never raises.
     """
     try:
         client = get_client()
@@ -77,9 +92,10 @@ def track_event(name: str, **fields: Any) -> None:
                 client.stats.drop("invalid")
                 _warn(str(name), problem)
                 return
+        when = _event_time(fields.pop("timestamp", None))
         for key in RESERVED:
             fields.pop(key, None)
         parent = current_run_var.get()
-        client.put_custom(name, fields, parent if not isinstance(parent, NoopRun) else None, request_context_var.get())
+        client.put_custom(name, fields, parent, request_context_var.get(), when)
     except Exception:
         logger.debug("observatory: track_event failed", exc_info=True)

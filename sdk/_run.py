@@ -179,7 +179,10 @@ class Run:
     def run_id(self) -> str:
         """This run's id, as sent in ``run_id`` (pass it to ``saved``/``feedback``)."""
         run_id = self._id
-        return run_id if isinstance(run_id, str) else _ids.uuid_text(run_id, self.start_time)
+        if isinstance(run_id, str):
+            return run_id
+        text = self._id = _ids.uuid_text(run_id, self.start_time)  # format once
+        return text
 
     @property
     def parent_run_id(self) -> str | None:
@@ -200,13 +203,19 @@ class Run:
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
         total_tokens: int | None = None,
+        cached_tokens: int | None = None,
     ) -> None:
-        """Token usage (and model) of this LLM call; overrides what the return value says."""
+        """Token usage (and model) of this LLM call; overrides what the return value says.
+
+        ``cached_tokens`` is the part of ``prompt_tokens`` served from a prompt
+        cache (priced at the cached-input rate where the cost table has one).
+        """
         usage = dict(self.usage or {})
         for key, value in (
             ("prompt_tokens", prompt_tokens),
             ("completion_tokens", completion_tokens),
             ("total_tokens", total_tokens),
+            ("cached_tokens", cached_tokens),
         ):
             if value is not None:
                 usage[key] = value
@@ -221,6 +230,10 @@ class Run:
     def set_metadata(self, **metadata: Any) -> None:
         """Add keys to this run's metadata."""
         self.metadata = {**(self.metadata or {}), **metadata}
+
+    def send_start(self) -> None:
+        """Send the start event of a run made with ``start_run(..., send_start=False)``."""
+        self._client.put((START, self))
 
     @contextmanager
     def activate(self) -> Iterator[Run]:
@@ -272,7 +285,11 @@ class NoopRun:
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
         total_tokens: int | None = None,
+        cached_tokens: int | None = None,
     ) -> None:
+        """Do nothing."""
+
+    def send_start(self) -> None:
         """Do nothing."""
 
     def add_tags(self, *tags: str) -> None:

@@ -1,8 +1,10 @@
 """Token usage read from an LLM call's return value (on the background thread).
 
-Understands OpenAI-style ``usage.prompt_tokens/completion_tokens/total_tokens``,
-Anthropic-style ``usage.input_tokens/output_tokens`` and LangChain's
-``usage_metadata``, on objects or dicts.
+Understands OpenAI-style ``usage.prompt_tokens/completion_tokens/total_tokens``
+(cached: ``prompt_tokens_details.cached_tokens``), Anthropic-style
+``usage.input_tokens/output_tokens`` (cached: ``cache_read_input_tokens``) and
+LangChain's ``usage_metadata`` (cached: ``input_token_details.cache_read``), on
+objects or dicts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ _ALIASES = {
 
 
 def _get(obj: Any, key: str) -> Any:
+    if obj is None:
+        return None
     if isinstance(obj, Mapping):
         return obj.get(key)
     try:
@@ -48,6 +52,13 @@ def usage_from(result: Any) -> tuple[dict[str, int], str | None]:
                 if count is not None:
                     usage[field] = count
                     break
+        cached = _as_count(_get(_get(usage_obj, "prompt_tokens_details"), "cached_tokens"))
+        if cached is None:
+            cached = _as_count(_get(usage_obj, "cache_read_input_tokens"))
+        if cached is None:
+            cached = _as_count(_get(_get(usage_obj, "input_token_details"), "cache_read"))
+        if cached is not None:
+            usage["cached_tokens"] = cached
     if "total_tokens" not in usage and "prompt_tokens" in usage and "completion_tokens" in usage:
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     return usage, model if isinstance(model, str) else None

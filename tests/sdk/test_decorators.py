@@ -356,3 +356,36 @@ def test_disabled_sdk_is_a_cheap_no_op() -> None:
     from observatory import _state
 
     _state._clear()
+
+
+def test_cached_tokens_from_handle_and_return_values(memory) -> None:
+    @observatory.llm(model="gpt-4o")
+    def openai_style() -> dict:
+        return {"usage": {"prompt_tokens": 100, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 80}}}
+
+    @observatory.llm(model="claude-sonnet-4")
+    def anthropic_style() -> dict:
+        return {"usage": {"input_tokens": 50, "output_tokens": 5, "cache_read_input_tokens": 40}}
+
+    @observatory.llm(model="gpt-4o")
+    def by_hand() -> None:
+        observatory.current_run().set_usage(prompt_tokens=10, completion_tokens=1, cached_tokens=3)
+
+    openai_style()
+    anthropic_style()
+    by_hand()
+    observatory.flush(5)
+    assert [e["cached_tokens"] for e in by_name(memory.events, "llm_end")] == [80, 40, 3]
+
+
+def test_start_can_be_held_back_or_never_sent(memory) -> None:
+    held = observatory.start_run("tool", "late-args", send_start=False)
+    held.input = {"arguments": "known later"}
+    held.send_start()
+    held.end("done")
+    resumed = observatory.start_run("agent", "elsewhere", run_id="wf-9", send_start=False)
+    resumed.end("finished here")
+    observatory.flush(5)
+    assert [e["name"] for e in memory.events] == ["tool_start", "tool_end", "agent_end"]
+    assert memory.events[0]["input"] == {"arguments": "known later"}
+    assert memory.events[2]["run_id"] == "wf-9"

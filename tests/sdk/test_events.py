@@ -64,3 +64,14 @@ def test_run_handle_is_accepted_as_run_id(memory) -> None:
     observatory.track_event("saved", run_id=run)
     observatory.flush(5)
     assert by_name(memory.events, "saved")[0]["run_id"] == run.run_id
+
+
+def test_explicit_timestamp_and_parent(memory) -> None:
+    import datetime
+
+    observatory.track_event("signal", timestamp=1780000000.25, parent_run_id="wf-1")
+    observatory.track_event("signal", timestamp=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC))
+    observatory.flush(5)
+    first, second = memory.events
+    assert first["timestamp"] == "2026-05-28T20:26:40.250Z" and first["parent_run_id"] == "wf-1"
+    assert second["timestamp"] == "2026-01-02T03:04:05.000Z"
