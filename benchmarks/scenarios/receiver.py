@@ -1,0 +1,127 @@
+"""(5) The reference receiver: ingest from concurrent clients, filtered reads at scale."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.proc import ROOT, bench_env, last_json_line, run_worker
+from benchmarks.reference import available, reference_receiver
+from benchmarks.workers._common import percentile
+
+NAME = "receiver"
+TITLE = "(5) Reference receiver (observatory serve, SQLite) on loopback"
+BATCH = 500
+QUERIES = [
+    "limit=50",
+    "status=error&limit=50",
+    "type=llm&model=model-3&limit=50",
+    "agent=agent-7&status=success&limit=50",
+    "min_latency_s=9.5&limit=50",
+    "user_email=user42@example.com&limit=50",
+]
+COLUMNS = [
+    ("variant", "measurement", "str"),
+    ("detail", "detail", "str"),
+    ("events_per_s", "events/s", "int"),
+    ("p50_ms", "p50 ms", "ms"),
+    ("p99_ms", "p99 ms", "ms"),
+    ("note", "note", "str"),
+]
+
+
+def run(sizes, subjects: list[str]) -> list[dict]:
+    why = available()
+    if why:
+        return [{"variant": "all", "note": f"skipped: {why}"}]
+    if "observatory" not in subjects:
+        return [{"variant": "all", "note": "skipped: observatory not selected"}]
+    with tempfile.TemporaryDirectory(prefix="obs-bench-") as tmp:
+        rows = [_ingest(sizes, Path(tmp))]
+        rows += _queries(sizes, Path(tmp))
+    return rows
+
+
+def _ingest(sizes, tmp: Path) -> dict:
+    clients = sizes.ingest_clients
+    batches = max(1, sizes.ingest_events // BATCH // clients)
+    row = {"variant": "ingest", "detail": f"{clients} clients × {batches} POSTs of {BATCH}"}
+    with reference_receiver(f"sqlite:///{tmp / 'ingest.db'}") as url:
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.workers.ingest_client",
+                    json.dumps(
+                        {
+                            "url": url,
+                            "client": c,
+                            "batches": batches,
+                            "batch_size": BATCH,
+                            "max_s": 120,
+                        }
+                    ),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=bench_env(),
+                cwd=ROOT,
+            )
+            for c in range(clients)
+        ]
+        results = []
+        for p in procs:
+            out, _ = p.communicate(timeout=300)
+            results.append(last_json_line(out) or {})
+    good = [r for r in results if "latencies" in r]
+    if not good:
+        row["note"] = "error: no client finished"
+        return row
+    lat = [x for r in good for x in r["latencies"]]
+    wall = max(r["end"] for r in good) - min(r["start"] for r in good)
+    row.update(
+        {
+            "events_per_s": sum(r["accepted"] for r in good) / wall,
+            "p50_ms": percentile(lat, 0.5) * 1000,
+            "p99_ms": percentile(lat, 0.99) * 1000,
+        }
+    )
+    errors = sum(r["errors"] for r in good)
+    if errors or len(good) < clients:
+        row["note"] = f"{errors} failed POSTs, {clients - len(good)} clients failed"
+    return row
+
+
+def _queries(sizes, tmp: Path) -> list[dict]:
+    db_url = f"sqlite:///{tmp / 'runs.db'}"
+    seeded = run_worker("seed_runs", {"db_url": db_url, "n": sizes.query_runs}, timeout=1800)
+    if "error" in seeded:
+        return [{"variant": "GET /api/run/", "note": "error seeding: " + seeded["error"]}]
+    rows = []
+    with reference_receiver(db_url) as url:
+        for query in QUERIES:
+            times, status = [], None
+            for k in range(sizes.query_repeats + 1):
+                t0 = time.perf_counter()
+                with urllib.request.urlopen(f"{url}/api/run/?{query}", timeout=60) as resp:
+                    resp.read()
+                    status = resp.status
+                if k:  # the first one warms the page cache
+                    times.append(time.perf_counter() - t0)
+            rows.append(
+                {
+                    "variant": "GET /api/run/",
+                    "detail": f"{query} ({sizes.query_runs:,} runs)",
+                    "p50_ms": percentile(times, 0.5) * 1000,
+                    "p99_ms": percentile(times, 0.99) * 1000,
+                    "note": "" if status == 200 else f"HTTP {status}",
+                }
+            )
+    rows[0]["note"] = (rows[0].get("note", "") + f" seeded in {seeded['seed_s']:.0f} s").strip()
+    return rows

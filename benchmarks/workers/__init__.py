@@ -1,0 +1,1 @@
+"""Worker modules: each runs one measurement in a fresh interpreter and prints JSON."""

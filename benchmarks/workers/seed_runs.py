@@ -1,0 +1,83 @@
+"""Fill a receiver database with N runs through the server's own storage layer.
+
+Rows go straight into ``models.runs`` with SQLAlchemy Core ``executemany`` in
+chunks (no HTTP), with spreads of type, status, model, agent, user and time
+that the ``GET /api/run/`` filters can select on. Columns this file does not
+know get their default, or NULL.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from benchmarks.workers._common import args, emit
+
+MODELS = [f"model-{i}" for i in range(20)]
+AGENTS = [f"agent-{i}" for i in range(50)]
+DAY_US = 86_400_000_000
+
+
+def _row(i: int, project_id: int, now_us: int, rnd: random.Random) -> dict:
+    kind = ("agent", "llm", "tool")[i % 3]
+    start = now_us - rnd.randrange(30 * DAY_US)
+    latency = rnd.random() * 10
+    status = "error" if rnd.random() < 0.05 else ("started" if rnd.random() < 0.02 else "success")
+    cost = rnd.random() / 100 if kind == "llm" else 0.0
+    return {
+        "project_id": project_id,
+        "run_id": f"run-{i:08d}",
+        "parent_run_id": None if kind == "agent" else f"run-{i - i % 3:08d}",
+        "app_id": "bench",
+        "type": kind,
+        "name": f"{kind}-step",
+        "agent": rnd.choice(AGENTS),
+        "status": status,
+        "start_time": start,
+        "end_time": start + int(latency * 1e6),
+        "sort_time": start,
+        "latency_s": latency,
+        "model": rnd.choice(MODELS) if kind == "llm" else None,
+        "prompt_tokens": 100 if kind == "llm" else None,
+        "completion_tokens": 20 if kind == "llm" else None,
+        "total_tokens": 120 if kind == "llm" else None,
+        "cost": cost,
+        "cost_status": "ok" if kind == "llm" else "none",
+        "subtree_cost": cost,
+        "user_email": f"user{rnd.randrange(1000)}@example.com",
+        "saved": False,
+        "input": '"question"',
+        "output": '"answer"',
+    }
+
+
+def seed(db_url: str, n: int) -> dict:
+    from observatory.server import app as server_app
+    from observatory.server import auth, db, models
+    from observatory.server.settings import Settings
+
+    rx = server_app.open_receiver(Settings(db_url=db_url))
+    engine = rx.db.write
+    with engine.begin() as conn:
+        project_id = auth.ensure_project(conn, db.DEFAULT_PROJECT)
+    table = models.runs
+    defaults = {c.name: None for c in table.columns if c.nullable}
+    rnd, now_us = random.Random(7), time.time_ns() // 1000
+    t0 = time.monotonic()
+    chunk = 20_000
+    for start in range(0, n, chunk):
+        rows = [
+            {**defaults, **_row(i, project_id, now_us, rnd)}
+            for i in range(start, min(n, start + chunk))
+        ]
+        rows = [{k: v for k, v in r.items() if k in table.c} for r in rows]
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows)
+    db.analyze(engine)
+    rx.db.dispose()
+    return {"runs": n, "seed_s": time.monotonic() - t0, "project_id": project_id}
+
+
+if __name__ == "__main__":
+    a = args()
+    emit(seed(a["db_url"], a["n"]))
