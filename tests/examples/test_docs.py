@@ -1,0 +1,80 @@
+"""The docs stay true: the generated configuration table, the quickstart code, the links."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from observatory.server.runner import run_server
+
+from .test_examples import ROOT, Receiver, ok, run_program
+
+DOCS = ROOT / "docs"
+
+
+def load_generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("_gen_config", DOCS / "_gen_config.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_configuration_table_matches_the_config_dataclass() -> None:
+    gen = load_generator()
+    current = (DOCS / "configuration.md").read_text()
+    assert gen.render(current) == current, "stale: run python docs/_gen_config.py"
+
+
+def test_configuration_table_lists_every_option_and_env_var() -> None:
+    import dataclasses
+
+    from observatory import _config
+
+    text = (DOCS / "configuration.md").read_text()
+    for field in dataclasses.fields(_config.Config):
+        assert f"| `{field.name}` |" in text
+        if field.name != "redact":
+            assert f"`{_config.env_var(field.name)}`" in text
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    db_url = "sqlite:///" + str(tmp_path / "obs.db")
+    url, stop = run_server(db_url)
+    try:
+        yield Receiver(url, db_url)
+    finally:
+        stop()
+
+
+def test_quickstart_agent_shows_its_first_run_with_latency_and_cost(tmp_path: Path, receiver: Receiver) -> None:
+    text = (DOCS / "quickstart.md").read_text()
+    code = re.search(r"<!-- quickstart:my_agent\.py.*?-->\n```python\n(.*?)```", text, re.S)
+    assert code, "the quickstart's my_agent.py block is marked for this test"
+    (tmp_path / "my_agent.py").write_text(code.group(1))
+    stdout = ok(run_program([sys.executable, str(tmp_path / "my_agent.py")], receiver))
+    assert stdout.strip() == "Paris."
+    (run,) = receiver.runs(agent="my-agent", type="agent")  # the query the quickstart shows
+    assert run["status"] == "success" and run["latency_s"] is not None
+    assert run["user_email"] == "you@example.com" and run["tags"] == ["quickstart"]
+    assert run["subtree_cost"] > 0
+    (llm,) = receiver.runs(agent="my-agent", type="llm")
+    assert llm["cost"] > 0 and llm["cost_status"] == "ok" and llm["model"] == "gpt-4o-mini"
+
+
+def test_relative_links_in_the_docs_resolve() -> None:
+    broken = []
+    for doc in sorted(DOCS.glob("*.md")):
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"[a-z]+://|mailto:|#", target):
+                continue
+            path = (doc.parent / target.split("#", 1)[0]).resolve()
+            if not path.exists():
+                broken.append(f"{doc.name}: {target}")
+    assert not broken, broken
