@@ -1,7 +1,7 @@
 """Regenerate the settings table of docs/configuration.md from the SDK's ``Config`` dataclass.
 
-    python docs/_gen_config.py           # rewrite the table in place
-    python docs/_gen_config.py --check   # exit 1 if the committed table is stale (the tests run this)
+    python docs/_gen_config.py           # rewrite the tables in place (docs/configuration.md, README.md)
+    python docs/_gen_config.py --check   # exit 1 if a committed table is stale (the tests run this)
 
 Names, environment variables and defaults come from ``observatory._config`` itself; the
 meaning comes from the attribute docstring under each field in ``sdk/_config.py`` or, for
@@ -20,6 +20,8 @@ from observatory import _config
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "configuration.md"
+TARGETS = (DOC, ROOT / "README.md")
+"""Files holding the table between the markers: the reference page and the README."""
 SOURCE = ROOT / "sdk" / "_config.py"
 BEGIN = "<!-- BEGIN GENERATED: python docs/_gen_config.py -->"
 END = "<!-- END GENERATED -->"
@@ -94,20 +96,23 @@ def render(text: str) -> str:
     head, sep, rest = text.partition(BEGIN)
     _, sep2, tail = rest.partition(END)
     if not sep or not sep2:
-        raise SystemExit(f"{DOC}: markers {BEGIN!r} / {END!r} not found")
+        raise SystemExit(f"markers {BEGIN!r} / {END!r} not found")
     return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
 
 
 def main(argv: list[str]) -> int:
-    current = DOC.read_text()
-    fresh = render(current)
-    if "--check" in argv:
-        if fresh != current:
-            print(f"{DOC} is stale: run python docs/_gen_config.py", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(fresh)
-    return 0
+    stale = 0
+    for path in TARGETS:
+        current = path.read_text()
+        fresh = render(current)
+        if fresh == current:
+            continue
+        if "--check" in argv:
+            print(f"{path} is stale: run python docs/_gen_config.py", file=sys.stderr)
+            stale = 1
+        else:
+            path.write_text(fresh)
+    return stale
 
 
 if __name__ == "__main__":

@@ -42,6 +42,10 @@ class Client:
     def __init__(self, config: Config, transport: Transport | None = None) -> None:
         self.config = config
         self.enabled = config.enabled
+        # A process that imported the SDK, forked, and only then used it (a
+        # gunicorn/Celery master, multiprocessing with fork) would otherwise
+        # hand every child the same id sequence: draw a fresh base per client.
+        _ids.reseed()
         self._transport = transport
         self._lock = threading.Lock()
         self._state = IDLE
@@ -211,6 +215,7 @@ class Client:
         queue.wake.set()
         consumer.join(max(bound, 0.0) + 0.05)
         if consumer.is_alive():
+            consumer.abandoned = True  # from now on its late results are not counted
             left = sum(1 for item in list(queue.items) if not isinstance(item, FlushMarker))
             left += consumer.pending()
             if left:

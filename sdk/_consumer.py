@@ -66,6 +66,10 @@ class Consumer(threading.Thread):
         self.deadline: float | None = None
         """Monotonic time by which shutdown must be over (None: not shutting down)."""
         self._last_logged: dict[str, float] = {}
+        self.in_flight: _Batch | None = None
+        """The batch being sent right now (out of the outbox, not yet answered)."""
+        self.abandoned = False
+        """Set by a shutdown that gave up waiting: results arriving later are not counted."""
 
     # -- loop -------------------------------------------------------------
 
@@ -97,7 +101,11 @@ class Consumer(threading.Thread):
                 return
             batch = self.outbox.popleft()
             self.outbox_bytes -= batch.nbytes
-            self._deliver(batch)
+            self.in_flight = batch
+            try:
+                self._deliver(batch)
+            finally:
+                self.in_flight = None
 
     def _past_deadline(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -237,7 +245,7 @@ class Consumer(threading.Thread):
         count = len(batch.parts)
         answer = response.json()
         rejected = answer.get("rejected") if isinstance(answer, dict) else None
-        if isinstance(rejected, list) and rejected:
+        if isinstance(rejected, list) and rejected and not self.abandoned:
             self.stats.drop("rejected_by_receiver", len(rejected))
             first = rejected[0] if isinstance(rejected[0], dict) else {}
             self._log_once(
@@ -246,11 +254,13 @@ class Consumer(threading.Thread):
                 len(rejected), count, first.get("error", rejected[0]),
             )
             count -= len(rejected)
-        self.stats.add(sent=count)
+        if not self.abandoned:
+            self.stats.add(sent=count)
         self._resolve(batch.markers)
 
     def _fail(self, batch: _Batch, reason: str) -> None:
-        self.stats.drop(reason, len(batch.parts))
+        if not self.abandoned:
+            self.stats.drop(reason, len(batch.parts))
         self._resolve(batch.markers)
 
     def _resolve(self, markers: list[FlushMarker]) -> None:
@@ -268,8 +278,9 @@ class Consumer(threading.Thread):
         self.outbox_bytes = 0
 
     def pending(self) -> int:
-        """Events encoded but not yet delivered."""
-        return sum(len(b.parts) for b in list(self.outbox))
+        """Events encoded but not yet delivered, the batch being sent included."""
+        in_flight = self.in_flight
+        return sum(len(b.parts) for b in list(self.outbox)) + (len(in_flight.parts) if in_flight else 0)
 
     def _log_once(self, key: str, message: str, *args: Any, exc_info: bool = False) -> None:
         now = time.monotonic()

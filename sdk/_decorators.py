@@ -14,7 +14,7 @@ import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from time import time as _time
-from typing import Any, TypeVar, overload
+from typing import Any, SupportsIndex, TypeVar, overload
 
 import wrapt
 
@@ -255,6 +255,17 @@ def _async_generator(spec: FunctionSpec) -> Callable[..., Any]:
     return wrapper
 
 
+class Wrapper(wrapt.FunctionWrapper):  # type: ignore[type-arg]
+    """A ``FunctionWrapper`` that pickles by reference, like the function it wraps.
+
+    ``multiprocessing.Pool.map`` and ``ProcessPoolExecutor`` pickle the
+    callable; a decorated module-level function must travel as its name.
+    """
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str:
+        return str(self.__wrapped__.__qualname__)
+
+
 def _wrap(fn: Any, run_type: str, name: str | None, model: str | None,
           tags: Iterable[str] | None, metadata: Mapping[str, Any] | None) -> Any:
     inner = fn.__func__ if isinstance(fn, classmethod | staticmethod) else fn
@@ -269,7 +280,7 @@ def _wrap(fn: Any, run_type: str, name: str | None, model: str | None,
         wrapper = _coroutine(spec)
     else:
         wrapper = _call(spec)
-    return wrapt.FunctionWrapper(fn, wrapper)
+    return Wrapper(fn, wrapper)
 
 
 def _decorator_for(run_type: str) -> Any:

@@ -19,7 +19,7 @@ from ._state import get_client
 
 logger = logging.getLogger("observatory")
 
-ROLES = ("user", "assistant", "system", "tool")
+ROLES = ("user", "assistant", "system", "tool", "developer")
 RATINGS = ("positive", "negative")
 RESERVED = ("event_id", "app_id")
 _last_warning: dict[str, float] = {}
@@ -36,7 +36,9 @@ def _problem(name: str, fields: dict[str, Any]) -> str | None:
         if name == "feedback" and target is None and fields.get("message_id"):
             pass
         elif not isinstance(target, str) or not target:
-            return f"{name} needs run_id= (a run's id, e.g. observatory.current_run().run_id)"
+            return f"{name} needs run_id= (a run's id, e.g. observatory.current_run().run_id)" + (
+                " or message_id= (a chat message's id)" if name == "feedback" else ""
+            )
     if name == "feedback":
         if fields.get("rating") not in RATINGS:
             return f"feedback needs rating='positive' or 'negative', got {fields.get('rating')!r}"

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
-import wrapt
-
+from ._decorators import Wrapper
 from ._state import get_client
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +45,7 @@ class FlushAfter:
                 finally:
                     await asyncio.to_thread(_flush, timeout)
 
-            return wrapt.FunctionWrapper(fn, async_wrapper)  # type: ignore[return-value]
+            return Wrapper(fn, async_wrapper)  # type: ignore[return-value]
 
         def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             try:
@@ -54,7 +53,7 @@ class FlushAfter:
             finally:
                 _flush(timeout)
 
-        return wrapt.FunctionWrapper(fn, wrapper)  # type: ignore[return-value]
+        return Wrapper(fn, wrapper)  # type: ignore[return-value]
 
     def __enter__(self) -> FlushAfter:
         return self

@@ -35,7 +35,7 @@ MAX_ID_LENGTH = 200
 
 Status = Literal["started", "success", "error"]
 Rating = Literal["positive", "negative"]
-Role = Literal["user", "assistant", "system", "tool"]
+Role = Literal["user", "assistant", "system", "tool", "developer"]
 
 
 def split_name(name: str) -> tuple[str, str | None]:
@@ -78,7 +78,7 @@ class Event(BaseModel):
     total_tokens: int | None = Field(default=None, ge=0)
     # custom events with meaning
     thread_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
-    role: str | None = Field(default=None, max_length=50)
+    role: Role | None = None
     content: Any = None
     rating: Rating | None = None
     comment: str | None = None
@@ -109,7 +109,7 @@ class Event(BaseModel):
             raise ValueError(f"{self.type} events need a run_id")
         if self.name == "chat":
             if self.role is None:
-                raise ValueError("chat events need a role (user, assistant, system or tool)")
+                raise ValueError("chat events need a role (user, assistant, system, tool or developer)")
             if self.content is None:
                 raise ValueError("chat events need content")
         elif self.name == "feedback":

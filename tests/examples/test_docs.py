@@ -25,10 +25,11 @@ def load_generator():  # type: ignore[no-untyped-def]
     return module
 
 
-def test_configuration_table_matches_the_config_dataclass() -> None:
+def test_configuration_tables_match_the_config_dataclass() -> None:
     gen = load_generator()
-    current = (DOCS / "configuration.md").read_text()
-    assert gen.render(current) == current, "stale: run python docs/_gen_config.py"
+    for path in (DOCS / "configuration.md", ROOT / "README.md"):
+        current = path.read_text()
+        assert gen.render(current) == current, f"{path.name} is stale: run python docs/_gen_config.py"
 
 
 def test_configuration_table_lists_every_option_and_env_var() -> None:

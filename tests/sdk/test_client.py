@@ -354,3 +354,70 @@ def test_flush_after_returns_promptly_when_receiver_is_down() -> None:
     finally:
         observatory.shutdown(0.2)
         _state._clear()
+
+
+def test_forked_children_of_an_unused_sdk_get_distinct_ids() -> None:
+    proc, _ = run_script(
+        """
+        import os, observatory
+        from observatory import _state
+        read, write = os.pipe()
+        for _ in range(3):
+            if os.fork() == 0:
+                client = _state.get_client()  # first use happens in the child
+                run = observatory.start_run("agent", "child", send_start=False)
+                os.write(write, (run.run_id + "\\n").encode())
+                os._exit(0)
+        for _ in range(3):
+            os.wait()
+        os.close(write)
+        print(os.read(read, 4096).decode())
+        """,
+        {"OBSERVATORY_ENABLED": "true"},
+    )
+    ids = proc.stdout.split()
+    assert len(ids) == 3 and len(set(ids)) == 3, proc.stdout + proc.stderr
+
+
+def test_decorated_functions_pickle_by_reference_for_process_pools(server: CaptureServer, tmp_path) -> None:
+    module = tmp_path / "pool_work.py"
+    module.write_text(textwrap.dedent(
+        """
+        import observatory
+
+        @observatory.tool
+        def square(x):
+            return x * x
+        """
+    ))
+    proc, _ = run_script(
+        """
+        import pickle, concurrent.futures, multiprocessing
+        import pool_work
+        assert pickle.loads(pickle.dumps(pool_work.square)) is pool_work.square
+        if __name__ == "__main__":
+            with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+                print(sorted(pool.map(pool_work.square, range(6))))
+        """,
+        {"OBSERVATORY_API_URL": server.url, "PYTHONPATH": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "[0, 1, 4, 9, 16, 25]" in proc.stdout
+
+
+def test_shutdown_counts_the_batch_in_flight_as_lost() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(10)  # accepts, never answers
+    try:
+        observatory.init(api_url=f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=5, flush_interval=0.05)
+        emit(5)
+        time.sleep(0.5)  # the batch is now waiting for an answer
+        assert observatory.stats()["queued"] == 5
+        started = time.monotonic()
+        assert observatory.shutdown(timeout=0.5) is False
+        assert time.monotonic() - started < 1.0
+        assert observatory.stats()["dropped"] == {"shutdown": 5}
+    finally:
+        _state._clear()
+        listener.close()
