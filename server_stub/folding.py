@@ -76,10 +76,17 @@ def _tags(value: Any, label: str) -> list[str]:
     return value
 
 
+NO_EXTRAS = Extras((), None, None, None, None, None, None)
+
+
 def read_extras(ev: Event) -> Extras:
     """Validate and collect what lives outside the declared fields; ValueError if bad."""
-    meta = ev.metadata or {}
-    extra = ev.model_extra or {}
+    meta = ev.metadata
+    extra = ev.__pydantic_extra__
+    if not meta and not extra:
+        return NO_EXTRAS
+    meta = meta or {}
+    extra = extra or {}
     tags = _tags(meta.get("tags"), "metadata.tags") + _tags(extra.get("tags"), "tags")
     if len(tags) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} tags per event, got {len(tags)}")
@@ -160,9 +167,15 @@ def from_row(row: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+_PRIVATE = ("_explicit_name",)
+"""State keys that are not columns (all start with ``_``)."""
+
+
 def to_row(state: dict[str, Any]) -> dict[str, Any]:
     """The state as column values (JSON columns encoded)."""
-    row = {k: v for k, v in state.items() if not k.startswith("_")}
+    row = dict(state)
+    for key in _PRIVATE:
+        row.pop(key, None)
     row["tags"] = dumps(state["tags"]) if state["tags"] else None
     row["metadata"] = dumps(state["metadata"]) if state["metadata"] else None
     return row
@@ -177,8 +190,8 @@ def merge_event(
 ) -> None:
     """Apply one run event (``<type>``, ``<type>_start``, ``_end`` or ``_error``) to ``state``."""
     phase = ev.phase
-    seen = [t for t in (state["start_time"], state["end_time"]) if t is not None]
-    newer = not seen or ts >= max(seen)
+    first, last = state["start_time"], state["end_time"]
+    newer = (first is None or ts >= first) and (last is None or ts >= last)
     if ev.parent_run_id is not None and state["parent_run_id"] is None:
         state["parent_run_id"] = ev.parent_run_id
     if app_id is not None and (newer or state["app_id"] in (None, default_app)):

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from observatory.protocol import RUN_TYPES, Event
 
-from . import folding, models
+from . import db, folding, models
 from .auth import Principal
 from .costs import CostTable, compute_cost
 from .folding import Extras, dumps
@@ -144,6 +144,8 @@ class Item:
     extras: Extras
     raw: dict[str, Any]
     ts: int
+    body: str
+    """The event as stored (compact JSON), encoded before it reaches the writer."""
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -177,7 +179,7 @@ def validate(
             rejected.append({"index": index, "error": str(exc)})
             continue
         ts = (ev.timestamp - _EPOCH) // _US if ev.timestamp is not None else received_us
-        items.append(Item(index, ev, extras, raw, ts))
+        items.append(Item(index, ev, extras, raw, ts, dumps(raw)))
     return items, rejected
 
 
@@ -366,8 +368,9 @@ def apply_batch(
     if not fresh:
         return result
 
-    conn.execute(
-        insert(e),
+    db.insert_rows(
+        conn,
+        e,
         [
             {
                 "project_id": project,
@@ -375,7 +378,7 @@ def apply_batch(
                 "run_id": it.event.run_id or it.event.parent_run_id,
                 "name": it.event.name,
                 "ts": it.ts,
-                "body": dumps(it.raw),
+                "body": it.body,
             }
             for it, _ in fresh
         ],
@@ -424,9 +427,9 @@ def _store_custom(
         elif ev.name == "saved" and ev.run_id is not None:
             saved.append(ev.run_id)
     if chats:
-        conn.execute(insert(models.messages), chats)
+        db.insert_rows(conn, models.messages, chats)
     if notes:
-        conn.execute(insert(models.feedback), notes)
+        db.insert_rows(conn, models.feedback, notes)
     if saved:
         r = models.runs
         conn.execute(
@@ -502,9 +505,7 @@ def _fold_runs(
     }
 
     bad: set[int] = set()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    new_tags: list[dict[str, Any]] = []
+    states: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
     contrib: dict[str, float] = defaultdict(float)
     for rid, run_items in by_run.items():
         before = old.get(rid)
@@ -546,38 +547,64 @@ def _fold_runs(
             state["subtree_cost"] = state["cost"] + (child_sum.get(rid) or 0.0)
             state["saved"] = rid in pre_saved or rid in saved_now
             up = state["subtree_cost"]
-            inserts.append(folding.to_row(state))
-            tags_added = state["tags"]
         else:
             delta = state["cost"] - (before["cost"] or 0.0)
             state["subtree_cost"] = (before["subtree_cost"] or 0.0) + delta
             up = state["subtree_cost"] if before["parent_run_id"] is None else delta
+        states[rid] = (state, before)
+        if state["parent_run_id"] is not None and up:
+            contrib[state["parent_run_id"]] += up
+
+    # cost changes reach the ancestors folded in this batch in memory (the common
+    # case: a trace's runs arrive together), the stored ones in _propagate
+    stored: dict[int, dict[str, float]] = {}
+    depth = 0
+    while contrib and depth < MAX_PARENT_DEPTH:
+        nxt: dict[str, float] = defaultdict(float)
+        for rid, amount in contrib.items():
+            if rid not in states:
+                stored.setdefault(depth, defaultdict(float))[rid] += amount
+                continue
+            state = states[rid][0]
+            state["subtree_cost"] += amount
+            if state["parent_run_id"] is not None:
+                nxt[state["parent_run_id"]] += amount
+        contrib = nxt
+        depth += 1
+
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    new_tags: list[dict[str, Any]] = []
+    for rid, (state, before) in states.items():
+        if before is None:
+            inserts.append(folding.to_row(state))
+            tags_added = state["tags"]
+        else:
             params = {"v_" + k: v for k, v in folding.to_row(state).items()}
             params["_p"], params["_r"] = project, rid
             updates.append(params)
             old_tags = set(json.loads(before["tags"])) if before["tags"] else set()
             tags_added = [t for t in state["tags"] if t not in old_tags]
         new_tags.extend({"project_id": project, "run_id": rid, "tag": t} for t in tags_added)
-        if state["parent_run_id"] is not None and up:
-            contrib[state["parent_run_id"]] += up
 
     if inserts:
-        conn.execute(insert(r), inserts)
+        db.insert_rows(conn, r, inserts)
         result.runs_created += len(inserts)
     if updates:
         conn.execute(_UPDATE_RUN, updates)
     if new_tags:
-        conn.execute(insert(models.run_tags), new_tags)
-    _propagate(conn, project, contrib)
+        db.insert_rows(conn, models.run_tags, new_tags)
+    for level, amounts in stored.items():
+        _propagate(conn, project, amounts, level)
     if bad:
         return [(it, app) for it, app in fresh if it.index not in bad]
     return fresh
 
 
-def _propagate(conn: Connection, project: int, contrib: dict[str, float]) -> None:
-    """Add cost changes to every stored ancestor's ``subtree_cost``, level by level."""
+def _propagate(conn: Connection, project: int, contrib: dict[str, float], depth: int = 0) -> None:
+    """Add cost changes to every stored ancestor's ``subtree_cost``, level by level
+    (``depth`` levels were already walked in memory)."""
     r = models.runs
-    depth = 0
     while contrib and depth < MAX_PARENT_DEPTH:
         parents: dict[str, str | None] = {}
         ids = list(contrib)

@@ -112,7 +112,15 @@ runs = Table(
     Index("ix_runs_parent", "project_id", "parent_run_id"),
     Index("ix_runs_latency", "project_id", "latency_s"),
     Index("ix_runs_cost", "project_id", "subtree_cost"),
-    Index("ix_runs_saved", "saved"),
+)
+# saved runs only (a partial index): retention's lookup, and nothing to maintain
+# for the great majority of runs, which are never saved
+Index(
+    "ix_runs_saved_only",
+    runs.c.project_id,
+    runs.c.run_id,
+    sqlite_where=runs.c.saved.is_(True),
+    postgresql_where=runs.c.saved.is_(True),
 )
 
 run_tags = Table(

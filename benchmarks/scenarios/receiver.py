@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -18,13 +19,34 @@ NAME = "receiver"
 TITLE = "(5) Reference receiver (observatory serve, SQLite) on loopback"
 BATCH = 500
 QUERIES = [
+    # every filter of the seeds' table alone (seed_runs.py: 20 models, 50 agents,
+    # 1,000 users, 30 tags, latency 0-10 s, llm cost 0-0.01 USD, 30 days) ...
     "limit=50",
     "status=error&limit=50",
+    "model=model-3&limit=50",
+    "agent=agent-7&limit=50",
+    "min_latency_s=9.5&limit=50",
+    "max_latency_s=0.05&limit=50",
+    "min_cost=0.0099&limit=50",
+    "max_cost=0.00001&limit=50",
+    "tags=tag-3&limit=50",
+    "tags=tag-3,tag-17&limit=50",
+    "user_email=user42@example.com&limit=50",
+    "from={day_ago}&limit=50",
+    "to={days_ago_29}&limit=50",
+    "from={days_ago_2}&to={day_ago}&limit=50",
+    # ... common combinations ...
     "type=llm&model=model-3&limit=50",
     "agent=agent-7&status=success&limit=50",
-    "min_latency_s=9.5&limit=50",
-    "user_email=user42@example.com&limit=50",
+    "status=error&tags=tag-5&limit=50",
+    "agent=agent-7&from={days_ago_2}&limit=50",
+    "type=llm&min_cost=0.009&limit=50",
+    "status=error&min_latency_s=9.9&limit=50",
+    "user_email=user42@example.com&status=success&limit=50",
+    # ... and the second page through the keyset cursor
+    "status=error&limit=50 (page 2)",
 ]
+PAGE_2 = " (page 2)"
 COLUMNS = [
     ("variant", "measurement", "str"),
     ("detail", "detail", "str"),
@@ -98,6 +120,15 @@ def _ingest(sizes, tmp: Path) -> dict:
     return row
 
 
+def _fill(template: str) -> str:
+    """A query with its time placeholders (days before now, ISO-8601) filled in."""
+    now = dt.datetime.now(dt.UTC)
+    days = {"day_ago": 1, "days_ago_2": 2, "days_ago_29": 29}
+    return template.format(
+        **{k: (now - dt.timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ") for k, d in days.items()}
+    )
+
+
 def _queries(sizes, tmp: Path) -> list[dict]:
     db_url = f"sqlite:///{tmp / 'runs.db'}"
     seeded = run_worker("seed_runs", {"db_url": db_url, "n": sizes.query_runs}, timeout=1800)
@@ -105,7 +136,12 @@ def _queries(sizes, tmp: Path) -> list[dict]:
         return [{"variant": "GET /api/run/", "note": "error seeding: " + seeded["error"]}]
     rows = []
     with reference_receiver(db_url) as url:
-        for query in QUERIES:
+        for template in QUERIES:
+            query = _fill(template.removesuffix(PAGE_2))
+            if template.endswith(PAGE_2):
+                with urllib.request.urlopen(f"{url}/api/run/?{query}", timeout=60) as resp:
+                    cursor = json.loads(resp.read())["next_cursor"]
+                query += f"&cursor={cursor}"
             times, status = [], None
             for k in range(sizes.query_repeats + 1):
                 t0 = time.perf_counter()
@@ -117,7 +153,7 @@ def _queries(sizes, tmp: Path) -> list[dict]:
             rows.append(
                 {
                     "variant": "GET /api/run/",
-                    "detail": f"{query} ({sizes.query_runs:,} runs)",
+                    "detail": f"{template} ({sizes.query_runs:,} runs)",
                     "p50_ms": percentile(times, 0.5) * 1000,
                     "p99_ms": percentile(times, 0.99) * 1000,
                     "note": "" if status == 200 else f"HTTP {status}",

@@ -1,13 +1,15 @@
 """Fill a receiver database with N runs through the server's own storage layer.
 
-Rows go straight into ``models.runs`` with SQLAlchemy Core ``executemany`` in
-chunks (no HTTP), with spreads of type, status, model, agent, user and time
-that the ``GET /api/run/`` filters can select on. Columns this file does not
-know get their default, or NULL.
+Rows go straight into ``models.runs`` (and ``models.run_tags``) with SQLAlchemy
+Core ``executemany`` in chunks (no HTTP), with spreads of type, status, model,
+agent, user, tags, cost and time that the ``GET /api/run/`` filters can select
+on. Agent runs carry their children's cost in ``subtree_cost``, as the receiver
+keeps it. Columns this file does not know get their default, or NULL.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 
@@ -15,6 +17,7 @@ from benchmarks.workers._common import args, emit
 
 MODELS = [f"model-{i}" for i in range(20)]
 AGENTS = [f"agent-{i}" for i in range(50)]
+TAGS = [f"tag-{i}" for i in range(30)]
 DAY_US = 86_400_000_000
 
 
@@ -24,6 +27,7 @@ def _row(i: int, project_id: int, now_us: int, rnd: random.Random) -> dict:
     latency = rnd.random() * 10
     status = "error" if rnd.random() < 0.05 else ("started" if rnd.random() < 0.02 else "success")
     cost = rnd.random() / 100 if kind == "llm" else 0.0
+    tags = sorted(set(rnd.sample(TAGS, rnd.randrange(3))))
     return {
         "project_id": project_id,
         "run_id": f"run-{i:08d}",
@@ -44,6 +48,7 @@ def _row(i: int, project_id: int, now_us: int, rnd: random.Random) -> dict:
         "cost": cost,
         "cost_status": "ok" if kind == "llm" else "none",
         "subtree_cost": cost,
+        "tags": json.dumps(tags) if tags else None,
         "user_email": f"user{rnd.randrange(1000)}@example.com",
         "saved": False,
         "input": '"question"',
@@ -64,15 +69,27 @@ def seed(db_url: str, n: int) -> dict:
     defaults = {c.name: None for c in table.columns if c.nullable}
     rnd, now_us = random.Random(7), time.time_ns() // 1000
     t0 = time.monotonic()
-    chunk = 20_000
+    chunk = 20_000  # a multiple of 3: every child is in its parent's chunk
     for start in range(0, n, chunk):
         rows = [
             {**defaults, **_row(i, project_id, now_us, rnd)}
             for i in range(start, min(n, start + chunk))
         ]
+        by_id = {row["run_id"]: row for row in rows}
+        for row in rows:
+            parent = by_id.get(row["parent_run_id"] or "")
+            if parent is not None:  # the agent run's subtree cost includes its children
+                parent["subtree_cost"] += row["cost"]
+        tag_rows = [
+            {"project_id": project_id, "run_id": row["run_id"], "tag": tag}
+            for row in rows
+            for tag in json.loads(row["tags"] or "[]")
+        ]
         rows = [{k: v for k, v in r.items() if k in table.c} for r in rows]
         with engine.begin() as conn:
             conn.execute(table.insert(), rows)
+            if tag_rows:
+                conn.execute(models.run_tags.insert(), tag_rows)
     db.analyze(engine)
     rx.db.dispose()
     return {"runs": n, "seed_s": time.monotonic() - t0, "project_id": project_id}

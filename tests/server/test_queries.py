@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from observatory.server import queries
+
 from .conftest import Server, ts, uid
 
 
@@ -108,41 +110,58 @@ def _ids(server: Server, ids: dict[str, str], **params: Any) -> list[str]:
     return [back[r["run_id"]] for r in server.runs(**params) if r["run_id"] in back]
 
 
-@pytest.mark.parametrize(
-    ("params", "expected"),
-    [
-        ({}, ["f", "e", "d", "c", "b", "a"]),
-        ({"status": "success"}, ["f", "d", "b", "a"]),
-        ({"status": "error"}, ["c"]),
-        ({"status": "started"}, ["e"]),
-        ({"model": "unit"}, ["f", "b"]),
-        ({"model": "gpt"}, []),
-        ({"agent": "writer"}, ["f", "e", "d"]),
-        ({"user_email": "bob@x.io"}, ["e", "d"]),
-        ({"app_id": "app1"}, ["c", "b", "a"]),
-        ({"type": "llm"}, ["f", "d", "b"]),
-        ({"min_latency_s": 9}, ["c", "a"]),
-        ({"max_latency_s": 2}, ["f", "d", "b"]),
-        ({"min_latency_s": 2, "max_latency_s": 2}, ["f", "b"]),
-        ({"min_cost": 2}, ["d", "b", "a"]),  # a: subtree cost 2.0 from b
-        ({"max_cost": 0.5}, ["f", "e", "c"]),
-        ({"min_cost": 0.5, "max_cost": 2.5}, ["f", "d", "b", "a"]),
-        ({"tags": "vip"}, ["f", "a"]),
-        ({"tags": ["dev", "vip"]}, ["f", "d", "a"]),
-        ({"tags": "dev,prod"}, ["d", "b", "a"]),
-        ({"from": ts(3), "to": ts(6)}, ["e", "d", "c"]),
-        ({"from": ts(3)}, ["f", "e", "d", "c"]),
-        ({"to": "2026-05-29T08:00:02.000+00:00"}, ["b", "a"]),
-        ({"parent_run_id": "A"}, []),
-        ({"agent": "planner", "status": "success", "tags": "prod", "min_cost": 1}, ["b", "a"]),
-        ({"type": "llm", "agent": "writer", "max_latency_s": 1}, ["d"]),
-        ({"app_id": "app2", "user_email": "bob@x.io", "status": "started"}, ["e"]),
-    ],
-)
+FILTER_CASES = [
+    ({}, ["f", "e", "d", "c", "b", "a"]),
+    ({"status": "success"}, ["f", "d", "b", "a"]),
+    ({"status": "error"}, ["c"]),
+    ({"status": "started"}, ["e"]),
+    ({"model": "unit"}, ["f", "b"]),
+    ({"model": "gpt"}, []),
+    ({"agent": "writer"}, ["f", "e", "d"]),
+    ({"user_email": "bob@x.io"}, ["e", "d"]),
+    ({"app_id": "app1"}, ["c", "b", "a"]),
+    ({"type": "llm"}, ["f", "d", "b"]),
+    ({"min_latency_s": 9}, ["c", "a"]),
+    ({"max_latency_s": 2}, ["f", "d", "b"]),
+    ({"min_latency_s": 2, "max_latency_s": 2}, ["f", "b"]),
+    ({"min_cost": 2}, ["d", "b", "a"]),  # a: subtree cost 2.0 from b
+    ({"max_cost": 0.5}, ["f", "e", "c"]),
+    ({"min_cost": 0.5, "max_cost": 2.5}, ["f", "d", "b", "a"]),
+    ({"tags": "vip"}, ["f", "a"]),
+    ({"tags": ["dev", "vip"]}, ["f", "d", "a"]),
+    ({"tags": "dev,prod"}, ["d", "b", "a"]),
+    ({"from": ts(3), "to": ts(6)}, ["e", "d", "c"]),
+    ({"from": ts(3)}, ["f", "e", "d", "c"]),
+    ({"to": "2026-05-29T08:00:02.000+00:00"}, ["b", "a"]),
+    ({"parent_run_id": "A"}, []),
+    ({"agent": "planner", "status": "success", "tags": "prod", "min_cost": 1}, ["b", "a"]),
+    ({"type": "llm", "agent": "writer", "max_latency_s": 1}, ["d"]),
+    ({"app_id": "app2", "user_email": "bob@x.io", "status": "started"}, ["e"]),
+]
+
+
+@pytest.mark.parametrize(("params", "expected"), FILTER_CASES)
 def test_filters(
     shared_server: Server, seeded: dict[str, str], params: dict[str, Any], expected: list[str]
 ) -> None:
     assert _ids(shared_server, seeded, **params) == expected
+
+
+@pytest.mark.parametrize("selective_rows", [0, 1, 2, 10**9])
+def test_filters_match_the_same_runs_whichever_index_drives(
+    shared_server: Server,
+    seeded: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    selective_rows: int,
+) -> None:
+    # 0: every range/tag filter counts as broad (checked on the newest-first walk);
+    # 10**9: the narrowest one drives the query from its own index; 1 and 2 mix both
+    monkeypatch.setattr(queries, "SELECTIVE_ROWS", selective_rows)
+    for params, expected in FILTER_CASES:
+        assert _ids(shared_server, seeded, **params) == expected, params
+    page = shared_server.client.get("/api/run/", params={"limit": 1, "tags": "vip"}).json()
+    rest = shared_server.runs(tags="vip", cursor=page["next_cursor"])
+    assert [r["run_id"] for r in page["runs"] + rest] == [seeded["f"], seeded["a"]]
 
 
 def test_parent_filter_lists_children(shared_server: Server, seeded: dict[str, str]) -> None:
