@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from . import _ids
 from ._buffer import ClosedQueue, EventQueue, FlushMarker, Stats
 from ._config import Config
-from ._run import CUSTOM, END, START, Run
+from ._run import CUSTOM, START, Run
 from ._transport import HttpTransport, Transport
 
 if TYPE_CHECKING:
@@ -75,10 +75,6 @@ class Client:
     def put_start(self, run: Run) -> None:
         """Queue a run's start event."""
         self.put((START, run))
-
-    def put_end(self, run: Run) -> None:
-        """Queue a run's end event."""
-        self.put((END, run))
 
     def put_custom(self, name: str, fields: dict[str, Any], parent: Run | None, context: Any, when: float) -> None:
         """Queue a custom event that happened at ``when`` (Unix seconds)."""
