@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,13 +35,31 @@ def open_receiver(settings: Settings) -> Receiver:
     return Receiver(settings, database, table, writer, metrics)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A receiver app; the store is opened when the app starts and closed when it stops."""
+def tune_gc() -> None:
+    """Garbage-collector settings for a process that is only the receiver.
+
+    Startup leaves a large, long-lived heap (the framework, the price table);
+    freezing it keeps every full collection from rescanning it, and a higher
+    first threshold lets a 500-event batch be handled without a collection in
+    the middle. Together they took ingest from ~84 to ~51 µs per event
+    (single-threaded stage timing, /tmp profile in the #4 note)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 50)
+
+
+def create_app(settings: Settings | None = None, *, own_process: bool = False) -> FastAPI:
+    """A receiver app; the store is opened when the app starts and closed when it stops.
+
+    ``own_process=True`` (``observatory serve``) lets the app tune the process-wide
+    garbage collector once it has started; embedded apps leave it alone."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rx = open_receiver(settings)
+        if own_process:
+            tune_gc()
         rx.writer.start()
         app.state.receiver = rx
         try:

@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, own_process=True),
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,

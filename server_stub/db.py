@@ -17,11 +17,21 @@ from __future__ import annotations
 import functools
 import operator
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, insert, select, text, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
@@ -183,6 +193,71 @@ def _row_values(
     return pick
 
 
+IN_CHUNK = 500
+"""Values per ``IN (...)`` list; longer lists run in several statements."""
+_IN_SIZES = (1, 8, 32, 128, IN_CHUNK)
+"""Lists are padded (with their last value) to one of these lengths, so each
+query has a handful of SQL texts and SQLite's prepared-statement cache hits."""
+
+
+class InQuery:
+    """A SELECT with one ``column IN (...)`` list, run in chunks of :data:`IN_CHUNK`.
+
+    ``build(in_clause)`` returns the statement with ``in_clause`` among its
+    criteria; other values are ``bindparam(name)`` given to :meth:`rows`.
+
+    On SQLite each padded length is compiled once and sent to the driver as
+    plain SQL with a tuple: SQLAlchemy's expanding IN re-renders the statement on
+    every call (~2.5 ms per 375 ids, half of the ingest writer's Python time).
+    Elsewhere it is an ordinary Core ``IN``.
+    """
+
+    def __init__(self, build: Callable[[Any], Any], column: Any) -> None:
+        self._build = build
+        self._column = column
+        self._compiled: dict[int, _CompiledIn] = {}
+
+    def rows(self, conn: Connection, values: Sequence[Any], **params: Any) -> Iterator[Any]:
+        """The rows for every value in ``values`` (each row once per matching chunk)."""
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            if conn.dialect.name != "sqlite":
+                yield from conn.execute(self._build(self._column.in_(chunk)), params)
+                continue
+            size = next(n for n in _IN_SIZES if n >= len(chunk))
+            query = self._compiled.get(size) or self._compile(size)
+            padded = (*chunk, *([chunk[-1]] * (size - len(chunk))))
+            before = tuple(params[n] if n in params else query.fixed[n] for n in query.before)
+            after = tuple(params[n] if n in params else query.fixed[n] for n in query.after)
+            yield from conn.exec_driver_sql(query.sql, before + padded + after)
+
+    def _compile(self, size: int) -> _CompiledIn:
+        marks = [bindparam(f"_in{i}") for i in range(size)]
+        compiled = self._build(self._column.in_(marks)).compile(dialect=_SQLITE)
+        order = list(compiled.positiontup or ())
+        first = order.index("_in0")
+        if order[first : first + size] != [f"_in{i}" for i in range(size)]:
+            raise ValueError("the IN list's values must be contiguous in the statement")
+        query = _CompiledIn(
+            str(compiled),
+            tuple(order[:first]),
+            tuple(order[first + size :]),
+            {k: v for k, v in compiled.params.items() if not k.startswith("_in")},
+        )
+        self._compiled[size] = query
+        return query
+
+
+@dataclass(frozen=True)
+class _CompiledIn:
+    sql: str
+    before: tuple[str, ...]
+    """Names of the parameters before the IN list, in order."""
+    after: tuple[str, ...]
+    fixed: dict[str, Any]
+    """Values bound in the statement itself (literals in its criteria)."""
+
+
 def get_meta(conn: Connection, key: str) -> str | None:
     """One value from the ``meta`` table."""
     return conn.execute(select(models.meta.c.value).where(models.meta.c.key == key)).scalar()
@@ -214,7 +289,9 @@ def analyze(engine: Engine) -> None:
 
 __all__ = [
     "DEFAULT_PROJECT",
+    "IN_CHUNK",
     "Database",
+    "InQuery",
     "analyze",
     "get_meta",
     "init_schema",

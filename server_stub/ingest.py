@@ -17,7 +17,7 @@ import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +36,6 @@ from .metrics import Metrics
 
 log = logging.getLogger("observatory.server")
 
-CHUNK = 500  # ids per IN (...) clause
 MAX_PARENT_DEPTH = 100  # subtree-cost propagation stops here (also cuts parent cycles)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -296,9 +295,30 @@ class Writer:
 # -- one batch inside the writer's transaction ---------------------------------------
 
 
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
+_e, _r = models.events, models.runs
+_PROJECT = bindparam("p")
+_STORED_EVENT_IDS = db.InQuery(
+    lambda in_: select(_e.c.event_id).where(_e.c.project_id == _PROJECT, in_), _e.c.event_id
+)
+_STORED_RUNS = db.InQuery(
+    lambda in_: select(_r).where(_r.c.project_id == _PROJECT, in_), _r.c.run_id
+)
+_CHILD_COSTS = db.InQuery(
+    lambda in_: (
+        select(_r.c.parent_run_id, func.sum(_r.c.subtree_cost))
+        .where(_r.c.project_id == _PROJECT, in_)
+        .group_by(_r.c.parent_run_id)
+    ),
+    _r.c.parent_run_id,
+)
+_SAVED_EVENTS = db.InQuery(
+    lambda in_: select(_e.c.run_id).where(_e.c.project_id == _PROJECT, _e.c.name == "saved", in_),
+    _e.c.run_id,
+)
+_PARENTS = db.InQuery(
+    lambda in_: select(_r.c.run_id, _r.c.parent_run_id).where(_r.c.project_id == _PROJECT, in_),
+    _r.c.run_id,
+)
 
 
 def _app_owner(
@@ -345,15 +365,8 @@ def apply_batch(
 
     # duplicates: against the store, then within the batch
     ids = [it.event.event_id for it, _ in kept if it.event.event_id is not None]
-    seen: set[str] = set()
+    seen: set[str] = {row[0] for row in _STORED_EVENT_IDS.rows(conn, ids, p=project)}
     e = models.events
-    for chunk in _chunks(ids):
-        seen.update(
-            r[0]
-            for r in conn.execute(
-                select(e.c.event_id).where(e.c.project_id == project, e.c.event_id.in_(chunk))
-            )
-        )
     fresh: list[tuple[Item, str | None]] = []
     for item, app in kept:
         eid = item.event.event_id
@@ -475,29 +488,13 @@ def _fold_runs(
         return fresh
 
     run_ids = list(by_run)
-    old: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(run_ids):
-        for row in conn.execute(select(r).where(r.c.project_id == project, r.c.run_id.in_(chunk))):
-            old[row.run_id] = dict(row._mapping)
+    old = {row.run_id: dict(row._mapping) for row in _STORED_RUNS.rows(conn, run_ids, p=project)}
     new_ids = [rid for rid in run_ids if rid not in old]
-    child_sum: dict[str, float] = {}
-    pre_saved: set[str] = set()
-    e = models.events
-    for chunk in _chunks(new_ids):
-        for parent_id, total in conn.execute(
-            select(r.c.parent_run_id, func.sum(r.c.subtree_cost))
-            .where(r.c.project_id == project, r.c.parent_run_id.in_(chunk))
-            .group_by(r.c.parent_run_id)
-        ):
-            child_sum[parent_id] = total or 0.0
-        pre_saved.update(
-            row[0]
-            for row in conn.execute(
-                select(e.c.run_id).where(
-                    e.c.project_id == project, e.c.name == "saved", e.c.run_id.in_(chunk)
-                )
-            )
-        )
+    # children and "saved" events stored before their (new) parent run
+    child_sum: dict[str, float] = {
+        parent: total or 0.0 for parent, total in _CHILD_COSTS.rows(conn, new_ids, p=project)
+    }
+    pre_saved = {row[0] for row in _SAVED_EVENTS.rows(conn, new_ids, p=project)}
     saved_now = {
         it.event.run_id
         for it, _ in fresh
@@ -604,17 +601,8 @@ def _fold_runs(
 def _propagate(conn: Connection, project: int, contrib: dict[str, float], depth: int = 0) -> None:
     """Add cost changes to every stored ancestor's ``subtree_cost``, level by level
     (``depth`` levels were already walked in memory)."""
-    r = models.runs
     while contrib and depth < MAX_PARENT_DEPTH:
-        parents: dict[str, str | None] = {}
-        ids = list(contrib)
-        for chunk in _chunks(ids):
-            for run_id, parent_id in conn.execute(
-                select(r.c.run_id, r.c.parent_run_id).where(
-                    r.c.project_id == project, r.c.run_id.in_(chunk)
-                )
-            ):
-                parents[run_id] = parent_id
+        parents: dict[str, str | None] = dict(_PARENTS.rows(conn, list(contrib), p=project))
         if not parents:
             return
         conn.execute(
