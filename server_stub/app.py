@@ -11,12 +11,12 @@ from fastapi import FastAPI
 
 from . import costs, db
 from .costs import CostTable
-from .ingest import Writer
 from .metrics import Metrics
 from .routes import costs as costs_routes
 from .routes import health, report, runs, threads
 from .routes.deps import Receiver
 from .settings import Settings
+from .writer import Writer
 
 log = logging.getLogger("observatory.server")
 
@@ -31,7 +31,9 @@ def open_receiver(settings: Settings) -> Receiver:
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
     metrics = Metrics()
-    writer = Writer(database.write, table, metrics, settings.max_group_batches)
+    writer = Writer(
+        database.write, table, metrics, settings.max_group_batches, database.writer_lock
+    )
     return Receiver(settings, database, table, writer, metrics)
 
 
@@ -80,3 +82,9 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     for module in (health, report, runs, costs_routes, threads):
         app.include_router(module.router)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one ``observatory serve --workers N`` process (settings from the
+    environment the parent exported)."""
+    return create_app(Settings.from_env(), own_process=True)

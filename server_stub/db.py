@@ -14,11 +14,14 @@ fsyncs every commit for power-loss durability at a lower commit rate.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -36,6 +39,11 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from . import models
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own locking only
+    fcntl = None  # type: ignore[assignment]
 
 _SQLITE = sqlite_dialect.dialect()
 
@@ -89,20 +97,59 @@ class Database:
     url: str
     write: Engine
     read: Engine
+    writer_lock: AbstractContextManager[Any] = field(default_factory=contextlib.nullcontext)
+    """Held around each ingest transaction: serialises the writers of several
+    receiver processes sharing one SQLite file (see :class:`FileLock`)."""
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.write.dispose()
         self.read.dispose()
+        if isinstance(self.writer_lock, FileLock):
+            self.writer_lock.close()
+
+
+class FileLock:
+    """An exclusive ``flock`` on ``path``, re-entered per use (POSIX; no-op elsewhere).
+
+    SQLite serialises writers itself, but a writer that finds the database locked
+    sleeps and polls (1, 2, 5, 10 ... ms), so two ``observatory serve`` workers
+    took turns badly: 14k events/s with a 3 s p99 against 20k and 0.2 s with this
+    lock, whose waiter wakes as soon as it is released. A separate file, because
+    closing any descriptor of the database file would drop SQLite's own locks.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> FileLock:
+        if fcntl is not None:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if fcntl is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Release the descriptor."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def open_database(url: str, synchronous: str = "normal") -> Database:
     """Engines for ``url`` with the schema created and the default project present."""
     if url.startswith("sqlite"):
+        write = _sqlite_engine(url, synchronous, immediate=True)
         db = Database(
             url,
-            _sqlite_engine(url, synchronous, immediate=True),
+            write,
             _sqlite_engine(url, synchronous, immediate=False),
+            FileLock(str(write.url.database) + "-writer.lock"),
         )
     else:
         engine = create_engine(url, pool_pre_ping=True)
@@ -132,16 +179,9 @@ _ROWS_PER_STATEMENT = 256
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts with the same keys) with few statements.
-
-    On SQLite, rows go to the driver as tuples in multi-row ``INSERT ... VALUES
-    (...), (...)`` statements compiled once per shape: SQLAlchemy's per-row
-    parameter processing was ~40% of the ingest writer's time, and the driver's
-    ``executemany`` releases and retakes the GIL once per row, which under load
-    (other threads validating) made the writer wait for the GIL on every row.
-    Elsewhere it is an ordinary Core ``insert`` (insertmanyvalues).
-    Columns missing from the rows get their scalar Python-side default.
-    """
+    """INSERT ``rows`` (dicts with the same keys) with few statements (see
+    :func:`insert_tuples`). Columns missing from the rows get their scalar
+    Python-side default."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
@@ -149,12 +189,39 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         return
     keys = tuple(rows[0])
     values = _row_values(table, keys)
-    per = max(1, min(_ROWS_PER_STATEMENT, MAX_SQLITE_PARAMS // (len(keys) + 8)))
+    _insert_sqlite(conn, table, keys, [values(row) for row in rows])
+
+
+def insert_tuples(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT ``rows``, each the values of ``keys`` in order (defaults as above).
+
+    On SQLite, rows go to the driver in multi-row ``INSERT ... VALUES (...), (...)``
+    statements compiled once per shape: SQLAlchemy's per-row parameter
+    processing was ~40% of the ingest writer's time, and the driver's
+    ``executemany`` releases and retakes the GIL once per row, which under load
+    (other threads validating) made the writer wait for the GIL on every row.
+    Elsewhere it is an ordinary Core ``insert`` (insertmanyvalues).
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in rows])
+        return
+    constant = tuple(_defaults(table, keys).values())
+    _insert_sqlite(conn, table, keys, [(*row, *constant) for row in rows] if constant else rows)
+
+
+def _insert_sqlite(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[Sequence[Any]]
+) -> None:
+    per = max(1, min(_ROWS_PER_STATEMENT, MAX_SQLITE_PARAMS // (len(rows[0]) + 8)))
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]
         flat: list[Any] = []
         for row in chunk:
-            flat.extend(values(row))
+            flat.extend(row)
         conn.exec_driver_sql(_insert_sql(table, keys, len(chunk)), tuple(flat))
 
 
@@ -291,11 +358,13 @@ __all__ = [
     "DEFAULT_PROJECT",
     "IN_CHUNK",
     "Database",
+    "FileLock",
     "InQuery",
     "analyze",
     "get_meta",
     "init_schema",
     "insert_rows",
+    "insert_tuples",
     "is_sqlite",
     "now_us",
     "open_database",

@@ -22,6 +22,8 @@ from typing import Any
 
 from observatory.protocol import Event
 
+from .models import runs
+
 STATUS_RANK = {"started": 0, "success": 1, "error": 2}
 MAX_TAGS = 100
 
@@ -179,6 +181,20 @@ def to_row(state: dict[str, Any]) -> dict[str, Any]:
     row["tags"] = dumps(state["tags"]) if state["tags"] else None
     row["metadata"] = dumps(state["metadata"]) if state["metadata"] else None
     return row
+
+
+RUN_COLUMNS: tuple[str, ...] = tuple(c.name for c in runs.columns)
+
+
+def row_values(state: dict[str, Any]) -> tuple[Any, ...]:
+    """The state as a ``runs`` row tuple in :data:`RUN_COLUMNS` order (JSON encoded)."""
+    return tuple(
+        (dumps(state[c]) if state[c] else None) if c in _JSON_COLUMNS else state[c]
+        for c in RUN_COLUMNS
+    )
+
+
+_JSON_COLUMNS = frozenset(("tags", "metadata"))
 
 
 def _fallback_name(run_type: str, agent: str | None) -> str:

@@ -108,7 +108,9 @@ runs = Table(
     Index("ix_runs_agent", "project_id", "agent", "sort_time"),
     Index("ix_runs_user", "project_id", "user_email", "sort_time"),
     Index("ix_runs_app", "project_id", "app_id", "sort_time"),
-    Index("ix_runs_type", "project_id", "type", "sort_time"),
+    # no index on type: three values (agent, llm, tool), each a large share of the
+    # runs, so the newest-first walk of ix_runs_time finds a page of them at once,
+    # while each index costs every ingested run ~1 us (docs/performance.md)
     Index("ix_runs_parent", "project_id", "parent_run_id"),
     Index("ix_runs_latency", "project_id", "latency_s"),
     Index("ix_runs_cost", "project_id", "subtree_cost"),

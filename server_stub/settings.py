@@ -45,6 +45,10 @@ class Settings:
     """Chat messages without ``thread_id`` split into a new thread after this gap."""
     max_group_batches: int = 64
     """The writer commits up to this many queued batches in one transaction."""
+    workers: int = 1
+    """``OBSERVATORY_WORKERS``: ``observatory serve`` processes sharing the port and
+    the store. One Python process validates and folds on one core (the GIL); two
+    roughly double ingest on a 2-core machine (docs/performance.md)."""
 
     def __post_init__(self) -> None:
         self.sqlite_synchronous = self.sqlite_synchronous.lower()
@@ -55,6 +59,8 @@ class Settings:
             )
         if self.max_body_bytes <= 0:
             raise ValueError("max_body_bytes must be positive")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -65,6 +71,18 @@ class Settings:
             "port": _env_int("OBSERVATORY_PORT", DEFAULT_PORT),
             "max_body_bytes": _env_int("OBSERVATORY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             "sqlite_synchronous": os.environ.get("OBSERVATORY_SQLITE_SYNCHRONOUS") or "normal",
+            "workers": _env_int("OBSERVATORY_WORKERS", 1),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The ``OBSERVATORY_*`` variables :meth:`from_env` reads back (for worker processes)."""
+        return {
+            "OBSERVATORY_DB": self.db_url,
+            "OBSERVATORY_HOST": self.host,
+            "OBSERVATORY_PORT": str(self.port),
+            "OBSERVATORY_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "OBSERVATORY_SQLITE_SYNCHRONOUS": self.sqlite_synchronous,
+            "OBSERVATORY_WORKERS": str(self.workers),
+        }

@@ -10,9 +10,9 @@ from fastapi import Depends, HTTPException, Request
 from ..auth import AuthError, Principal, authenticate
 from ..costs import CostTable
 from ..db import Database
-from ..ingest import Writer
 from ..metrics import Metrics
 from ..settings import Settings
+from ..writer import Writer
 
 
 @dataclass

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from .. import ingest
-from ..auth import AuthError
+from ..auth import AuthError, Principal
 from ..ingest import BodyError
 from ..schemas import ReportResult
 from .deps import check_auth, receiver
@@ -41,10 +41,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _prepare(
-    data: bytes, encoding: str | None, limit: int
-) -> tuple[list[ingest.Item], list[dict[str, object]]]:
+    data: bytes, encoding: str | None, limit: int, who: Principal
+) -> ingest.Prepared:
     raw = ingest.parse_body(ingest.decompress(data, encoding, limit))
-    return ingest.validate(raw, ingest.received_now_us())
+    return ingest.prepare(raw, who, ingest.received_now_us())
 
 
 @router.post("/api/report", response_model=ReportResult, responses=_ERRORS)  # type: ignore[arg-type]
@@ -56,10 +56,10 @@ async def report(request: Request) -> JSONResponse:
     try:
         who = await run_in_threadpool(check_auth, rx, request)
         data = await _read_body(request, limit)
-        items, rejected = await run_in_threadpool(
-            _prepare, data, request.headers.get("content-encoding"), limit
+        batch = await run_in_threadpool(
+            _prepare, data, request.headers.get("content-encoding"), limit, who
         )
-        result = await asyncio.wrap_future(rx.writer.submit(who, items, rejected))
+        result = await asyncio.wrap_future(rx.writer.submit(who, batch))
     except (AuthError, BodyError) as exc:
         rx.metrics.record_failure("client_error", time.perf_counter() - started)
         return JSONResponse({"detail": exc.message}, status_code=exc.status)

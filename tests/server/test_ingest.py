@@ -301,3 +301,77 @@ def test_published_event_schema_is_current() -> None:
         [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_run_type_cannot_change_within_one_batch(server: Server) -> None:
+    rid = uid()
+    answer = server.report(
+        [
+            {"name": "llm_start", "run_id": rid, "timestamp": ts(0)},
+            {"name": "tool_end", "run_id": rid, "timestamp": ts(1), "output": "no"},
+            {"name": "llm_end", "run_id": rid, "timestamp": ts(2), "output": "yes"},
+        ]
+    )
+    assert answer["accepted"] == 2
+    assert [r["index"] for r in answer["rejected"]] == [1]
+    assert "is a llm run" in answer["rejected"][0]["error"]
+    run = server.run(rid)
+    assert (run["type"], run["status"], run["output"]) == ("llm", "success", "yes")
+
+
+def test_duplicate_event_of_a_new_run_is_not_folded(server: Server) -> None:
+    first, later = uid(), uid()
+    server.report([{"name": "tool", "run_id": first, "event_id": "shared-" + first}])
+    answer = server.report(
+        [
+            # same event_id as the stored event: a duplicate, even though it names another run
+            {
+                "name": "tool_start",
+                "run_id": later,
+                "event_id": "shared-" + first,
+                "timestamp": ts(0),
+                "input": "from the duplicate",
+            },
+            {
+                "name": "tool_end",
+                "run_id": later,
+                "event_id": "end-" + later,
+                "timestamp": ts(1),
+                "output": "done",
+            },
+            # and a duplicate inside the batch
+            {"name": "tool_end", "run_id": later, "event_id": "end-" + later, "output": "again"},
+        ]
+    )
+    assert (answer["accepted"], answer["duplicates"]) == (1, 2)
+    run = server.run(later)
+    assert run["input"] is None and run["output"] == "done"
+
+
+def test_split_batches_fold_like_one(server: Server) -> None:
+    parent, child = uid(), uid()
+    events = [
+        {"name": "agent_start", "run_id": parent, "timestamp": ts(0), "input": "q"},
+        {
+            "name": "llm",
+            "run_id": child,
+            "parent_run_id": parent,
+            "timestamp": ts(1),
+            "model": "gpt-4o",
+            "prompt_tokens": 1000,
+            "completion_tokens": 100,
+        },
+        {"name": "agent_end", "run_id": parent, "timestamp": ts(2), "output": "a"},
+    ]
+    for event in events:  # one per batch: every fold goes through the stored run
+        server.report([event])
+    split = server.run(parent)
+    other_parent, other_child = uid(), uid()
+    renamed = json.loads(
+        json.dumps(events).replace(parent, other_parent).replace(child, other_child)
+    )
+    server.report(renamed)  # all in one batch: the drafts are used as they are
+    whole = server.run(other_parent)
+    for key in ("status", "latency_s", "input", "output", "subtree_cost", "cost"):
+        assert split[key] == whole[key], key
+    assert whole["subtree_cost"] > 0

@@ -1,0 +1,461 @@
+"""The single writer: dedupe, fold into stored runs, store, commit; then acknowledge.
+
+Every write of ingested events goes through one :class:`Writer` thread per
+process, which commits queued batches together (group commit) and resolves
+each batch's future only after the commit, so an acknowledged batch is on
+disk. Several processes (``observatory serve --workers N``) take turns through
+the database's writer lock.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import logging
+import queue
+import threading
+import uuid
+from collections import defaultdict
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from . import db, folding, models
+from .auth import Principal
+from .costs import CostTable, compute_cost
+from .folding import dumps
+from .ingest import Draft, IngestResult, Item, Prepared, fold_draft
+from .metrics import Metrics
+
+log = logging.getLogger("observatory.server")
+
+MAX_PARENT_DEPTH = 100  # subtree-cost propagation stops here (also cuts parent cycles)
+
+
+@dataclass
+class _Job:
+    principal: Principal
+    batch: Prepared
+    future: concurrent.futures.Future[IngestResult]
+
+
+_STOP = object()
+
+
+class Writer:
+    """The one thread that writes ingested batches; group-commits what is queued."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        costs: CostTable,
+        metrics: Metrics,
+        max_group: int = 64,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._lock = lock or contextlib.nullcontext()
+        self._costs = costs
+        self._metrics = metrics
+        self._max_group = max_group
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._apps: dict[str, int] = {}
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread = threading.Thread(target=self._loop, name="observatory-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish every queued batch, then stop."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def submit(
+        self, principal: Principal, batch: Prepared
+    ) -> concurrent.futures.Future[IngestResult]:
+        """Queue one prepared batch; the future resolves after its commit."""
+        if self._thread is None:
+            raise RuntimeError("writer is not running")
+        future: concurrent.futures.Future[IngestResult] = concurrent.futures.Future()
+        self._queue.put(_Job(principal, batch, future))
+        return future
+
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            job = self._queue.get()
+            if job is _STOP:
+                break
+            jobs = [job]
+            while len(jobs) < self._max_group:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stopping = True
+                    break
+                jobs.append(nxt)
+            self._run_group(jobs)
+
+    def _run_group(self, jobs: list[_Job]) -> None:
+        claimed: dict[str, int] = {}
+        try:
+            with self._lock, self._engine.begin() as conn:
+                self._costs.refresh_if_changed(conn)
+                results = [
+                    apply_batch(conn, j.principal, j.batch, self._costs, self._apps, claimed)
+                    for j in jobs
+                ]
+        except Exception as exc:
+            if len(jobs) > 1:  # isolate the failing batch
+                for job in jobs:
+                    self._run_group([job])
+                return
+            log.exception("ingest failed")
+            jobs[0].future.set_exception(exc)
+            return
+        self._apps.update(claimed)
+        for job, result in zip(jobs, results, strict=True):
+            job.future.set_result(result)
+
+
+# -- one batch inside the writer's transaction ---------------------------------------
+
+
+_e, _r = models.events, models.runs
+_PROJECT = bindparam("p")
+_STORED_EVENT_IDS = db.InQuery(
+    lambda in_: select(_e.c.event_id).where(_e.c.project_id == _PROJECT, in_), _e.c.event_id
+)
+_STORED_RUNS = db.InQuery(
+    lambda in_: select(_r).where(_r.c.project_id == _PROJECT, in_), _r.c.run_id
+)
+_CHILD_COSTS = db.InQuery(
+    lambda in_: (
+        select(_r.c.parent_run_id, func.sum(_r.c.subtree_cost))
+        .where(_r.c.project_id == _PROJECT, in_)
+        .group_by(_r.c.parent_run_id)
+    ),
+    _r.c.parent_run_id,
+)
+_SAVED_EVENTS = db.InQuery(
+    lambda in_: select(_e.c.run_id).where(_e.c.project_id == _PROJECT, _e.c.name == "saved", in_),
+    _e.c.run_id,
+)
+_PARENTS = db.InQuery(
+    lambda in_: select(_r.c.run_id, _r.c.parent_run_id).where(_r.c.project_id == _PROJECT, in_),
+    _r.c.run_id,
+)
+
+
+def _app_owner(
+    conn: Connection, app_id: str, cache: dict[str, int], claimed: dict[str, int]
+) -> int | None:
+    owner = claimed.get(app_id) or cache.get(app_id)
+    if owner is None:
+        owner = conn.execute(
+            select(models.apps.c.project_id).where(models.apps.c.app_id == app_id)
+        ).scalar()
+        if owner is not None:
+            cache[app_id] = owner
+    return owner
+
+
+def apply_batch(
+    conn: Connection,
+    principal: Principal,
+    batch: Prepared,
+    costs: CostTable,
+    app_cache: dict[str, int],
+    claimed: dict[str, int],
+) -> IngestResult:
+    """Dedupe, store and fold one prepared batch (inside the caller's transaction)."""
+    project = principal.project_id
+    result = IngestResult(rejected=list(batch.rejected))
+
+    # apps: an event may name its own project's apps (new ones are claimed), never another's
+    foreign: set[str] = set()
+    for app in {it.app for it in batch.items if it.app is not None}:
+        owner = _app_owner(conn, app, app_cache, claimed)
+        if owner is None:
+            conn.execute(insert(models.apps).values(app_id=app, project_id=project))
+            claimed[app] = project
+        elif owner != project:
+            foreign.add(app)
+    kept: list[Item] = batch.items
+    if foreign:
+        kept = []
+        for item in batch.items:
+            if item.app in foreign:
+                result.rejected.append(
+                    {
+                        "index": item.index,
+                        "error": f"app_id {item.app!r} belongs to another project",
+                    }
+                )
+            else:
+                kept.append(item)
+
+    # duplicates: against the store, then within the batch
+    ids = [it.event.event_id for it in kept if it.event.event_id is not None]
+    seen: set[str] = {row[0] for row in _STORED_EVENT_IDS.rows(conn, ids, p=project)}
+    fresh: list[Item] = []
+    for item in kept:
+        eid = item.event.event_id
+        if eid is not None:
+            if eid in seen:
+                result.duplicates += 1
+                continue
+            seen.add(eid)
+        fresh.append(item)
+
+    dropped = len(fresh) < len(batch.items)
+    fresh = _fold_runs(conn, principal, batch.drafts, fresh, dropped, costs, result)
+    if not fresh:
+        return result
+
+    db.insert_tuples(
+        conn,
+        models.events,
+        _EVENT_KEYS,
+        [
+            (
+                project,
+                it.event.event_id,
+                it.event.run_id or it.event.parent_run_id,
+                it.event.name,
+                it.ts,
+                it.body,
+            )
+            for it in fresh
+        ],
+    )
+    _store_custom(conn, principal, fresh)
+    result.accepted = len(fresh)
+    return result
+
+
+_EVENT_KEYS = ("project_id", "event_id", "run_id", "name", "ts", "body")
+
+
+def _store_custom(conn: Connection, principal: Principal, fresh: list[Item]) -> None:
+    project = principal.project_id
+    chats: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    saved: list[str] = []
+    for item in fresh:
+        ev, ex, app = item.event, item.extras, item.app
+        if ev.name == "chat":
+            chats.append(
+                {
+                    "project_id": project,
+                    "message_id": ev.message_id or ev.event_id or uuid.uuid4().hex,
+                    "thread_id": ev.thread_id,
+                    "role": ev.role,
+                    "content": dumps(ev.content),
+                    "run_id": ev.parent_run_id or ev.run_id,
+                    "app_id": app or principal.default_app,
+                    "agent": ex.agent,
+                    "user_email": ex.user_email,
+                    "ts": item.ts,
+                }
+            )
+        elif ev.name == "feedback":
+            notes.append(
+                {
+                    "project_id": project,
+                    "run_id": ev.run_id,
+                    "message_id": ev.message_id,
+                    "rating": ev.rating,
+                    "comment": ev.comment,
+                    "user_email": ex.user_email,
+                    "ts": item.ts,
+                }
+            )
+        elif ev.name == "saved" and ev.run_id is not None:
+            saved.append(ev.run_id)
+    if chats:
+        db.insert_rows(conn, models.messages, chats)
+    if notes:
+        db.insert_rows(conn, models.feedback, notes)
+    if saved:
+        r = models.runs
+        conn.execute(
+            update(r)
+            .where(r.c.project_id == bindparam("p"), r.c.run_id == bindparam("r"))
+            .values(saved=True),
+            [{"p": project, "r": rid} for rid in dict.fromkeys(saved)],
+        )
+
+
+_RUN_COLUMNS = [c.name for c in models.runs.columns]
+_UPDATE_RUN = (
+    update(models.runs)
+    .where(models.runs.c.project_id == bindparam("_p"), models.runs.c.run_id == bindparam("_r"))
+    .values({c: bindparam("v_" + c) for c in _RUN_COLUMNS if c not in ("project_id", "run_id")})
+)
+_ADD_SUBTREE = (
+    update(models.runs)
+    .where(models.runs.c.project_id == bindparam("_p"), models.runs.c.run_id == bindparam("_r"))
+    .values(subtree_cost=models.runs.c.subtree_cost + bindparam("_amount"))
+)
+
+
+def _fold_runs(
+    conn: Connection,
+    principal: Principal,
+    drafts: dict[str, Draft],
+    fresh: list[Item],
+    dropped: bool,
+    costs: CostTable,
+    result: IngestResult,
+) -> list[Item]:
+    """Fold the run events of ``fresh`` into ``runs``; returns the events to store
+    (run events whose type contradicts the run's are rejected).
+
+    A new run whose batch events are all fresh takes its draft as is; a stored
+    run, or one that lost events to dedupe or app checks, is folded again here.
+    """
+    if not drafts:
+        return fresh
+    project = principal.project_id
+    if dropped:  # some events are gone: drafts of their runs cannot be used as is
+        keep = {it.index for it in fresh}
+        live = {rid: d for rid, d in drafts.items() if any(it.index in keep for it in d.items)}
+    else:
+        keep, live = None, drafts
+    if not live:
+        return fresh
+
+    run_ids = list(live)
+    old = {row.run_id: dict(row._mapping) for row in _STORED_RUNS.rows(conn, run_ids, p=project)}
+    new_ids = [rid for rid in run_ids if rid not in old]
+    # children and "saved" events stored before their (new) parent run
+    child_sum: dict[str, float] = {
+        parent: total or 0.0 for parent, total in _CHILD_COSTS.rows(conn, new_ids, p=project)
+    }
+    pre_saved = {row[0] for row in _SAVED_EVENTS.rows(conn, new_ids, p=project)}
+    saved_now = {
+        it.event.run_id for it in fresh if it.event.name == "saved" and it.event.run_id is not None
+    }
+
+    bad: set[int] = set()
+    states: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    contrib: dict[str, float] = defaultdict(float)
+    for rid, draft in live.items():
+        before = old.get(rid)
+        state: dict[str, Any] | None
+        if before is None and (keep is None or all(it.index in keep for it in draft.items)):
+            state = dict(draft.state)  # a retried group must find the draft untouched
+            run_type, conflicts = draft.type, draft.conflicts
+        else:
+            items = draft.items if keep is None else [it for it in draft.items if it.index in keep]
+            run_type = before["type"] if before else items[0].event.type
+            assert run_type is not None
+            redo = fold_draft(principal, rid, run_type, items, before)
+            state, conflicts = redo.state, redo.conflicts
+            if len(conflicts) == len(items):
+                state = None
+        for item in conflicts:
+            bad.add(item.index)
+            result.rejected.append(
+                {
+                    "index": item.index,
+                    "error": f"run {rid!r} is a {run_type} run; "
+                    f"a {item.event.type} event cannot change that",
+                }
+            )
+        if state is None:
+            continue
+        state["cost"], state["cost_status"] = compute_cost(
+            costs.resolve(state["model"]),
+            state["type"],
+            state["model"],
+            state["prompt_tokens"],
+            state["completion_tokens"],
+            state["total_tokens"],
+            state["cached_tokens"],
+        )
+        if before is None:
+            state["subtree_cost"] = state["cost"] + (child_sum.get(rid) or 0.0)
+            state["saved"] = rid in pre_saved or rid in saved_now
+            up = state["subtree_cost"]
+        else:
+            delta = state["cost"] - (before["cost"] or 0.0)
+            state["subtree_cost"] = (before["subtree_cost"] or 0.0) + delta
+            up = state["subtree_cost"] if before["parent_run_id"] is None else delta
+        states[rid] = (state, before)
+        if state["parent_run_id"] is not None and up:
+            contrib[state["parent_run_id"]] += up
+
+    # cost changes reach the ancestors folded in this batch in memory (the common
+    # case: a trace's runs arrive together), the stored ones in _propagate
+    stored: dict[int, dict[str, float]] = {}
+    depth = 0
+    while contrib and depth < MAX_PARENT_DEPTH:
+        nxt: dict[str, float] = defaultdict(float)
+        for rid, amount in contrib.items():
+            if rid not in states:
+                stored.setdefault(depth, defaultdict(float))[rid] += amount
+                continue
+            state = states[rid][0]
+            state["subtree_cost"] += amount
+            if state["parent_run_id"] is not None:
+                nxt[state["parent_run_id"]] += amount
+        contrib = nxt
+        depth += 1
+
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[dict[str, Any]] = []
+    new_tags: list[dict[str, Any]] = []
+    for rid, (state, before) in states.items():
+        if before is None:
+            inserts.append(folding.row_values(state))
+            tags_added = state["tags"]
+        else:
+            params = {"v_" + k: v for k, v in folding.to_row(state).items()}
+            params["_p"], params["_r"] = project, rid
+            updates.append(params)
+            old_tags = set(json.loads(before["tags"])) if before["tags"] else set()
+            tags_added = [t for t in state["tags"] if t not in old_tags]
+        new_tags.extend({"project_id": project, "run_id": rid, "tag": t} for t in tags_added)
+
+    if inserts:
+        db.insert_tuples(conn, models.runs, folding.RUN_COLUMNS, inserts)
+        result.runs_created += len(inserts)
+    if updates:
+        conn.execute(_UPDATE_RUN, updates)
+    if new_tags:
+        db.insert_rows(conn, models.run_tags, new_tags)
+    for level, amounts in stored.items():
+        _propagate(conn, project, amounts, level)
+    if bad:
+        return [it for it in fresh if it.index not in bad]
+    return fresh
+
+
+def _propagate(conn: Connection, project: int, contrib: dict[str, float], depth: int = 0) -> None:
+    """Add cost changes to every stored ancestor's ``subtree_cost``, level by level
+    (``depth`` levels were already walked in memory)."""
+    while contrib and depth < MAX_PARENT_DEPTH:
+        parents: dict[str, str | None] = dict(_PARENTS.rows(conn, list(contrib), p=project))
+        if not parents:
+            return
+        conn.execute(
+            _ADD_SUBTREE, [{"_p": project, "_r": rid, "_amount": contrib[rid]} for rid in parents]
+        )
+        nxt: dict[str, float] = defaultdict(float)
+        for rid, parent in parents.items():
+            if parent is not None:
+                nxt[parent] += contrib[rid]
+        contrib = nxt
+        depth += 1
