@@ -35,13 +35,25 @@ def _command() -> list[str]:
 
 
 @contextmanager
-def reference_receiver(db_url: str, startup_s: float = 60.0):
-    """Yield the base URL of ``observatory serve --db db_url`` on a free loopback port."""
+def reference_receiver(db_url: str, startup_s: float = 60.0, workers: int = 1):
+    """Yield the base URL of ``observatory serve --db db_url --workers N`` on a free
+    loopback port."""
     url = closed_port_url()
     port = url.rsplit(":", 1)[1]
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
-            [*_command(), "serve", "--db", db_url, "--port", port, "--log-level", "warning"],
+            [
+                *_command(),
+                "serve",
+                "--db",
+                db_url,
+                "--port",
+                port,
+                "--log-level",
+                "warning",
+                "--workers",
+                str(workers),
+            ],
             stdout=log,
             stderr=log,
             env=bench_env(),

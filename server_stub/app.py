@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from . import costs, db
 from .costs import CostTable
-from .metrics import Metrics
+from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
 from .routes import health, report, runs, threads
 from .routes.deps import Receiver
@@ -28,6 +28,7 @@ def open_receiver(settings: Settings) -> Receiver:
     with database.write.begin() as conn:
         added = costs.ensure_seeded(conn)
         table.load(conn)
+        ensure_counters(conn)
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
     metrics = Metrics()

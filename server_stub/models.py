@@ -52,6 +52,14 @@ apps = Table(
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
 )
 
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Float, nullable=False, default=0.0),
+)
+"""Ingest counters and latency histogram, shared by every receiver process."""
+
 meta = Table(
     "meta",
     metadata,

@@ -34,6 +34,9 @@ from .metrics import Metrics
 log = logging.getLogger("observatory.server")
 
 MAX_PARENT_DEPTH = 100  # subtree-cost propagation stops here (also cuts parent cycles)
+IDLE_FLUSH_S = 1.0
+"""Counts of answered batches reach the store with the next group, or after this
+long without one."""
 
 
 @dataclass
@@ -91,7 +94,11 @@ class Writer:
     def _loop(self) -> None:
         stopping = False
         while not stopping:
-            job = self._queue.get()
+            try:
+                job = self._queue.get(timeout=IDLE_FLUSH_S)
+            except queue.Empty:
+                self._flush_metrics()
+                continue
             if job is _STOP:
                 break
             jobs = [job]
@@ -105,12 +112,22 @@ class Writer:
                     break
                 jobs.append(nxt)
             self._run_group(jobs)
+        self._flush_metrics()
+
+    def _flush_metrics(self) -> None:
+        if self._metrics.pending:
+            try:
+                with self._lock:
+                    self._metrics.flush_now(self._engine)
+            except Exception:  # counts are not worth a crashed writer
+                log.exception("could not store ingest counters")
 
     def _run_group(self, jobs: list[_Job]) -> None:
         claimed: dict[str, int] = {}
         try:
             with self._lock, self._engine.begin() as conn:
                 self._costs.refresh_if_changed(conn)
+                self._metrics.flush(conn)
                 results = [
                     apply_batch(conn, j.principal, j.batch, self._costs, self._apps, claimed)
                     for j in jobs

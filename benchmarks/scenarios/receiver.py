@@ -18,6 +18,9 @@ from benchmarks.workers._common import percentile
 NAME = "receiver"
 TITLE = "(5) Reference receiver (observatory serve, SQLite) on loopback"
 BATCH = 500
+WORKERS = (1, 2)
+"""``observatory serve --workers N`` variants measured for ingest: one process is
+bound to one core by the GIL; the machine has two."""
 QUERIES = [
     # every filter of the seeds' table alone (seed_runs.py: 20 models, 50 agents,
     # 1,000 users, 30 tags, latency 0-10 s, llm cost 0-0.01 USD, 30 days) ...
@@ -64,16 +67,20 @@ def run(sizes, subjects: list[str]) -> list[dict]:
     if "observatory" not in subjects:
         return [{"variant": "all", "note": "skipped: observatory not selected"}]
     with tempfile.TemporaryDirectory(prefix="obs-bench-") as tmp:
-        rows = [_ingest(sizes, Path(tmp))]
+        rows = [_ingest(sizes, Path(tmp), workers) for workers in WORKERS]
         rows += _queries(sizes, Path(tmp))
     return rows
 
 
-def _ingest(sizes, tmp: Path) -> dict:
+def _ingest(sizes, tmp: Path, workers: int) -> dict:
     clients = sizes.ingest_clients
     batches = max(1, sizes.ingest_events // BATCH // clients)
-    row = {"variant": "ingest", "detail": f"{clients} clients × {batches} POSTs of {BATCH}"}
-    with reference_receiver(f"sqlite:///{tmp / 'ingest.db'}") as url:
+    row = {
+        "variant": f"ingest, {workers} worker{'s' if workers > 1 else ''}",
+        "detail": f"{clients} clients × {batches} POSTs of {BATCH} (fresh store)",
+    }
+    db_url = f"sqlite:///{tmp / f'ingest-{workers}.db'}"
+    with reference_receiver(db_url, workers=workers) as url:
         procs = [
             subprocess.Popen(
                 [

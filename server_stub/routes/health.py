@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from .. import models
 from ..auth import AuthError, is_loopback
+from ..metrics import render
 from .deps import check_auth, receiver
 
 router = APIRouter()
@@ -33,8 +33,7 @@ def metrics(request: Request) -> PlainTextResponse:
             check_auth(rx, request)
         except AuthError as exc:
             raise HTTPException(exc.status, exc.message) from exc
+    rx.metrics.flush_now(rx.db.write)
     with rx.db.read.connect() as conn:
-        runs = conn.execute(select(func.count()).select_from(models.runs)).scalar() or 0
-    return PlainTextResponse(
-        rx.metrics.render(int(runs)), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+        text_out = render(conn)
+    return PlainTextResponse(text_out, media_type="text/plain; version=0.0.4; charset=utf-8")
