@@ -81,7 +81,11 @@ class Observatory:
             raise Skip("observatory API not there yet: " + ", ".join(missing))
         self.sdk = observatory
 
-    def start(self, url: str, **options) -> None:
+    sizable = True
+
+    def start(self, url: str, queue_size: int | None = None, **options) -> None:
+        if queue_size is not None:
+            options["max_queue_size"] = queue_size
         self.sdk.init(api_url=url, api_key="bench-key", app_id="bench", **options)
         self.shutdown_timeout = options.get("shutdown_timeout", self.sdk.Config().shutdown_timeout)
 
@@ -202,10 +206,15 @@ class OpenTelemetry:
             raise Skip("not installed") from exc
         self.parts = (trace, OTLPSpanExporter, TracerProvider, BatchSpanProcessor)
 
-    def start(self, url: str) -> None:
+    sizable = True
+
+    def start(self, url: str, queue_size: int | None = None) -> None:
         trace, exporter_cls, provider_cls, processor_cls = self.parts
         self.provider = provider_cls()
-        self.provider.add_span_processor(processor_cls(exporter_cls(endpoint=url + "/v1/traces")))
+        sized = {"max_queue_size": queue_size} if queue_size is not None else {}
+        self.provider.add_span_processor(
+            processor_cls(exporter_cls(endpoint=url + "/v1/traces"), **sized)
+        )
         trace.set_tracer_provider(self.provider)
         self.tracer = self.provider.get_tracer("bench")
 
@@ -251,9 +260,12 @@ class PostHog:
             raise Skip("not installed") from exc
         self.sdk = posthog
 
-    def start(self, url: str) -> None:
+    sizable = True
+
+    def start(self, url: str, queue_size: int | None = None) -> None:
+        sized = {"max_queue_size": queue_size} if queue_size is not None else {}
         self.client = self.sdk.Posthog(
-            "phc_bench", host=url, disable_geoip=True, enable_exception_autocapture=False
+            "phc_bench", host=url, disable_geoip=True, enable_exception_autocapture=False, **sized
         )
 
     def wrap(self, fn, name: str, inner: bool = False):

@@ -27,7 +27,12 @@ def measure(a: dict) -> dict:
     if not subject.delivers:
         raise Skip("does not deliver")
     url, n = a["url"], a["n"]
-    subject.start(url)
+    if a.get("sized"):
+        if not getattr(subject, "sizable", False):
+            raise Skip("no queue-size option set here")
+        subject.start(url, queue_size=n)
+    else:
+        subject.start(url)
     op, kind = _op(subject)
     per_op = items_per_op(subject, url, op, False) or 1
     deadline = time.monotonic() + a["max_s"]
