@@ -179,7 +179,7 @@ PAGING = ("limit", "cursor")
 
 
 def encode_cursor(sort_time: int, run_id: str) -> str:
-    """Opaque position after a run."""
+    """Opaque position after a run (or a thread: last message time, thread id)."""
     return base64.urlsafe_b64encode(json.dumps([sort_time, run_id]).encode()).decode().rstrip("=")
 
 
@@ -372,9 +372,12 @@ def list_threads(
     agent: str | None = None,
     user_email: str | None = None,
     limit: int = 100,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
     """Explicit threads (by ``thread_id``) and fallback ones (agent + user, split on
-    silence longer than ``gap_us``), most recently active first."""
+    silence longer than ``gap_us``), most recently active first, ``limit`` at a time:
+    ``{"threads": [...], "next_cursor": ...}``; a bad ``cursor`` raises QueryError."""
+    after = decode_cursor(cursor) if cursor is not None else None
     m = models.messages
     where = [m.c.project_id == project]
     if agent is not None:
@@ -415,9 +418,15 @@ def list_threads(
             )
         )
     threads.sort(key=lambda t: (t["_last"], t["thread_id"]), reverse=True)
-    for t in threads:
+    if after is not None:
+        threads = [t for t in threads if (t["_last"], t["thread_id"]) < after]
+    page = threads[:limit]
+    next_cursor = (
+        encode_cursor(page[-1]["_last"], page[-1]["thread_id"]) if len(threads) > limit else None
+    )
+    for t in page:
         del t["_last"]
-    return {"threads": threads[:limit]}
+    return {"threads": page, "next_cursor": next_cursor}
 
 
 def _thread_summary(

@@ -18,7 +18,8 @@ COLUMNS = [
     ("per_span_us", "med µs/span", "us"),
     ("x_floor", "× floor", "x"),
     ("x_bare", "× bare", "x"),
-    ("delivered", "delivered", "pct"),
+    ("delivered", "delivered (paced)", "pct"),
+    ("delivered_tight", "delivered (loop)", "pct"),
     ("note", "note", "str"),
 ]
 

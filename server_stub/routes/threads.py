@@ -23,12 +23,17 @@ def list_threads(
     agent: str | None = None,
     user_email: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
-    """Threads, most recently active first: id, message count, first/last time, agent, user."""
-    with receiver(request).db.read.connect() as conn:
-        return queries.list_threads(
-            conn, who.project_id, _gap_us(request), agent, user_email, limit
-        )
+    """Threads, most recently active first: id, message count, first/last time, agent,
+    user; ``next_cursor`` fetches the next ``limit``."""
+    try:
+        with receiver(request).db.read.connect() as conn:
+            return queries.list_threads(
+                conn, who.project_id, _gap_us(request), agent, user_email, limit, cursor
+            )
+    except queries.QueryError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 @router.get("/api/threads/{thread_id:path}")

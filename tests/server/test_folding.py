@@ -297,3 +297,33 @@ def test_messages_without_thread_id_group_by_agent_user_and_30_minutes(server: S
         "/api/threads", params={"agent": agent, "user_email": "ann@x.io"}
     ).json()
     assert sorted(t["message_count"] for t in threads["threads"]) == [1, 4]
+
+
+def test_threads_page_with_a_cursor(server: Server) -> None:
+    agent = uid("pager")
+    server.report(
+        [
+            {
+                "name": "chat",
+                "role": "user",
+                "content": f"m{i}",
+                "thread_id": f"{agent}-t{i}",
+                "timestamp": ts(i),
+                "metadata": {"agent": agent},
+            }
+            for i in range(5)
+        ]
+    )
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        params = {"agent": agent, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = server.client.get("/api/threads", params=params).json()
+        assert len(page["threads"]) <= 2
+        seen += [t["thread_id"] for t in page["threads"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"{agent}-t{i}" for i in (4, 3, 2, 1, 0)]
+    bad = server.client.get("/api/threads", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and "cursor" in bad.json()["detail"]
