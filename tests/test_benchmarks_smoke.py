@@ -39,6 +39,19 @@ def test_quick_subset_prints_tables_and_saves_json(tmp_path: Path) -> None:
     for row in rows:  # a result, or a visible reason why not
         assert "overhead_med_us" in row or row.get("note", "").startswith("skipped")
 
+    # the README's tables come from such a file
+    markdown = subprocess.run(
+        [sys.executable, "-m", "benchmarks.readme", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "`python -m benchmarks --quick --only hotpath,footprint" in markdown
+    assert "| single_sync | observatory |" in markdown
+    assert "**(4) Footprint" in markdown
+
 
 def test_null_receiver_counts_every_format() -> None:
     from benchmarks.counting import count_items, count_otlp_spans
