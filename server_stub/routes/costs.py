@@ -7,10 +7,25 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from .. import costs
+from ..auth import is_loopback
 from ..schemas import CostList, PriceIn, PriceOut, RecalcResult
 from .deps import Caller, receiver
 
 router = APIRouter()
+
+
+def _from_the_host(request: Request) -> None:
+    """Refuse edits of the shared table from other machines (403).
+
+    The cost table is one for the whole receiver: a key of one project must not
+    change what another is charged. Edits come from the operator, on the
+    receiver's host: ``observatory costs set``, or this API over loopback."""
+    if not is_loopback(request.client.host if request.client else None):
+        raise HTTPException(
+            403,
+            "the cost table is shared by every project on this receiver: change it from "
+            "the receiver's host (`observatory costs set ...`, or this API over loopback)",
+        )
 
 
 @router.get("/api/costs", response_model=CostList)
@@ -43,7 +58,9 @@ def get_cost(model: str, request: Request, who: Caller) -> dict[str, Any]:
 
 @router.put("/api/costs/{model:path}", response_model=PriceOut)
 def put_cost(model: str, body: PriceIn, request: Request, who: Caller) -> dict[str, Any]:
-    """Create or replace a row; stored costs change only after a recalc."""
+    """Create or replace a row (from the receiver's host only); stored costs change
+    only after a recalc."""
+    _from_the_host(request)
     if not model.strip() or len(model) > 300:
         raise HTTPException(422, "model name must be 1-300 characters")
     rx = receiver(request)
@@ -56,7 +73,8 @@ def put_cost(model: str, body: PriceIn, request: Request, who: Caller) -> dict[s
 
 @router.delete("/api/costs/{model:path}", status_code=204)
 def delete_cost(model: str, request: Request, who: Caller) -> Response:
-    """Delete a row (exact name)."""
+    """Delete a row (exact name; from the receiver's host only)."""
+    _from_the_host(request)
     rx = receiver(request)
     with rx.db.write.begin() as conn:
         if not costs.delete_price(conn, model):

@@ -48,6 +48,18 @@ def test_no_keys_refuses_non_loopback_with_403(lan_server: tuple[str, str]) -> N
         headers={"Authorization": f"Bearer {key}"},
     )
     assert resp.status_code == 200 and resp.json()["accepted"] == 1
+    # the cost table is shared by every project: remote keys read it, never change it
+    auth_header = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(url + "/api/costs/gpt-4o", headers=auth_header).status_code == 200
+    price = {"input": 0.0, "output": 0.0}
+    for resp in (
+        httpx.put(url + "/api/costs/gpt-4o", json=price, headers=auth_header),
+        httpx.delete(url + "/api/costs/gpt-4o", headers=auth_header),
+    ):
+        assert resp.status_code == 403 and "receiver's host" in resp.json()["detail"]
+    assert httpx.get(url + "/api/costs/gpt-4o", headers=auth_header).json()["input"] > 0
+    recalc = httpx.post(url + "/api/costs/recalc", headers=auth_header)
+    assert recalc.status_code == 200  # its own project's runs, with the shared table
 
 
 def test_with_keys_every_api_call_needs_a_valid_key(server: Server) -> None:
