@@ -61,8 +61,10 @@ class Captured:
     def custom(self, name: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["name"] == name]
 
-    def tree(self) -> list[tuple[int, str, str, str | None]]:
-        """``(depth, type, name, status)`` in depth-first start order."""
+    def tree(self, tools_by_name: bool = False) -> list[tuple[int, str, str, str | None]]:
+        """``(depth, type, name, status)`` in depth-first start order; with
+        ``tools_by_name``, adjacent sibling tool runs (which a framework may start
+        concurrently, in any order) are ordered by name instead."""
         runs = self.runs()
         children: dict[str | None, list[RunView]] = {}
         for view in runs.values():
@@ -70,8 +72,22 @@ class Captured:
             children.setdefault(parent, []).append(view)
         out: list[tuple[int, str, str, str | None]] = []
 
+        def ordered(views: list[RunView]) -> list[RunView]:
+            if not tools_by_name:
+                return views
+            out: list[RunView] = []
+            tools: list[RunView] = []
+            for view in views:
+                if view.type == "tool":
+                    tools.append(view)
+                    continue
+                out += sorted(tools, key=lambda v: v.name or "")
+                tools = []
+                out.append(view)
+            return out + sorted(tools, key=lambda v: v.name or "")
+
         def walk(parent: str | None, depth: int) -> None:
-            for view in children.get(parent, []):  # in the order the runs started
+            for view in ordered(children.get(parent, [])):  # in the order the runs started
                 out.append((depth, view.type, view.name or "", view.status))
                 walk(view.run_id, depth + 1)
 
