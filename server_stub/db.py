@@ -18,6 +18,7 @@ import contextlib
 import functools
 import operator
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -325,6 +326,27 @@ class _CompiledIn:
     """Values bound in the statement itself (literals in its criteria)."""
 
 
+def execute_indexed(conn: Connection, stmt: Any, table: Table, index: str) -> Any:
+    """Run ``stmt`` reading ``table`` through ``index`` on SQLite (``INDEXED BY``); a
+    plain execute elsewhere. For partial indexes, which SQLite's planner does not
+    weigh without statistics: the threads listing read 100,000 loose messages in
+    500 ms through the general index and in 70 ms through its partial one."""
+    if conn.dialect.name != "sqlite":
+        return conn.execute(stmt)
+    compiled = stmt.compile(dialect=conn.dialect)
+    name = _SQLITE.identifier_preparer.quote(table.name)
+    sql, found = re.subn(
+        rf"\bFROM {re.escape(name)}(?=\s|$)",
+        f"FROM {name} INDEXED BY {index}",
+        str(compiled),
+        count=1,
+    )
+    if not found:
+        raise ValueError(f"{index}: the statement does not read {table.name} directly")
+    order = compiled.positiontup or ()
+    return conn.exec_driver_sql(sql, tuple(compiled.params[n] for n in order))
+
+
 def get_meta(conn: Connection, key: str) -> str | None:
     """One value from the ``meta`` table."""
     return conn.execute(select(models.meta.c.value).where(models.meta.c.key == key)).scalar()
@@ -369,5 +391,6 @@ __all__ = [
     "now_us",
     "open_database",
     "optimize",
+    "execute_indexed",
     "set_meta",
 ]

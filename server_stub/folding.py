@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,3 +319,23 @@ def split_sessions(rows: Iterable[Any], gap_us: int) -> list[list[Any]]:
     if current:
         groups.append(current)
     return groups
+
+
+def session_spans(
+    rows: Iterable[tuple[str | None, str | None, int]], gap_us: int
+) -> Iterator[tuple[str | None, str | None, int, int, int]]:
+    """``(agent, user, first_ts, last_ts, count)`` of each group :func:`split_sessions`
+    makes, from ``(agent, user_email, ts)`` tuples in the same order (the listing
+    needs only the spans: no row is kept)."""
+    current: tuple[str | None, str | None] | None = None
+    first = last = count = 0
+    for agent, user, ts in rows:
+        if current is not None and current == (agent, user) and ts - last <= gap_us:
+            last = ts
+            count += 1
+            continue
+        if current is not None:
+            yield current[0], current[1], first, last, count
+        current, first, last, count = (agent, user), ts, ts, 1
+    if current is not None:
+        yield current[0], current[1], first, last, count

@@ -171,10 +171,22 @@ messages = Table(
     Column("agent", String(200)),
     Column("user_email", String(320)),
     Column("ts", BigInteger, nullable=False),
-    Index("ix_messages_thread", "project_id", "thread_id", "ts"),
+    # covering for the listing's per-thread count, times, agent and user
+    Index("ix_messages_thread_cover", "project_id", "thread_id", "ts", "agent", "user_email"),
     Index("ix_messages_auto", "project_id", "agent", "user_email", "ts"),
     Index("ix_messages_message_id", "project_id", "message_id"),
     Index("ix_messages_ts", "ts"),
+)
+# messages without thread_id, in the order the 30-minute grouping reads them:
+# the listing of threads then never touches the table for them
+Index(
+    "ix_messages_loose",
+    messages.c.project_id,
+    messages.c.agent,
+    messages.c.user_email,
+    messages.c.ts,
+    sqlite_where=messages.c.thread_id.is_(None),
+    postgresql_where=messages.c.thread_id.is_(None),
 )
 
 feedback = Table(

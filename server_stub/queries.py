@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
-from . import folding, models
+from . import db, folding, models
 
 r = models.runs
 DEFAULT_LIMIT = 50
@@ -384,49 +384,43 @@ def list_threads(
         where.append(m.c.agent == agent)
     if user_email is not None:
         where.append(m.c.user_email == user_email)
-    threads: list[dict[str, Any]] = []
-    grouped = conn.execute(
-        select(
-            m.c.thread_id,
-            func.count(),
-            func.min(m.c.ts),
-            func.max(m.c.ts),
-            func.max(m.c.agent),
-            func.max(m.c.user_email),
+    # (last, thread_id, count, first, agent, user, auto): summaries are formatted for the page only
+    found: list[tuple[int, str, int, int, str | None, str | None, bool]] = [
+        (last, thread_id, count, first, agent_name, user, False)
+        for thread_id, count, first, last, agent_name, user in conn.execute(
+            select(
+                m.c.thread_id,
+                func.count(),
+                func.min(m.c.ts),
+                func.max(m.c.ts),
+                func.max(m.c.agent),
+                func.max(m.c.user_email),
+            )
+            .where(*where, m.c.thread_id.is_not(None))
+            .group_by(m.c.thread_id)
         )
-        .where(*where, m.c.thread_id.is_not(None))
-        .group_by(m.c.thread_id)
-    ).all()
-    for thread_id, count, first, last, agent_name, user in grouped:
-        threads.append(_thread_summary(thread_id, count, first, last, agent_name, user, False))
-    loose = conn.execute(
+    ]
+    loose = db.execute_indexed(  # from the partial index alone, no table reads
+        conn,
         select(m.c.agent, m.c.user_email, m.c.ts)
         .where(*where, m.c.thread_id.is_(None))
-        .order_by(m.c.agent, m.c.user_email, m.c.ts, m.c.id)
-    ).mappings()
-    for group in folding.split_sessions(loose, gap_us):
-        first = group[0]
-        threads.append(
-            _thread_summary(
-                folding.auto_thread_id(first["agent"], first["user_email"], first["ts"]),
-                len(group),
-                first["ts"],
-                group[-1]["ts"],
-                first["agent"],
-                first["user_email"],
-                True,
-            )
-        )
-    threads.sort(key=lambda t: (t["_last"], t["thread_id"]), reverse=True)
-    if after is not None:
-        threads = [t for t in threads if (t["_last"], t["thread_id"]) < after]
-    page = threads[:limit]
-    next_cursor = (
-        encode_cursor(page[-1]["_last"], page[-1]["thread_id"]) if len(threads) > limit else None
+        .order_by(m.c.agent, m.c.user_email, m.c.ts, m.c.id),
+        m,
+        "ix_messages_loose",
     )
-    for t in page:
-        del t["_last"]
-    return {"threads": page, "next_cursor": next_cursor}
+    for agent_name, user, first_ts, last_ts, count in folding.session_spans(loose, gap_us):
+        thread_id = folding.auto_thread_id(agent_name, user, first_ts)
+        found.append((last_ts, thread_id, count, first_ts, agent_name, user, True))
+    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    if after is not None:
+        found = [t for t in found if (t[0], t[1]) < after]
+    page = found[:limit]
+    next_cursor = encode_cursor(page[-1][0], page[-1][1]) if len(found) > limit else None
+    threads = [
+        _thread_summary(thread_id, count, first_ts, last, agent_name, user, auto)
+        for last, thread_id, count, first_ts, agent_name, user, auto in page
+    ]
+    return {"threads": threads, "next_cursor": next_cursor}
 
 
 def _thread_summary(
@@ -446,7 +440,6 @@ def _thread_summary(
         "agent": agent,
         "user_email": user,
         "grouped_by": "agent_user_window" if auto else "thread_id",
-        "_last": last,
     }
 
 

@@ -327,3 +327,27 @@ def test_threads_page_with_a_cursor(server: Server) -> None:
     assert seen == [f"{agent}-t{i}" for i in (4, 3, 2, 1, 0)]
     bad = server.client.get("/api/threads", params={"cursor": "not-a-cursor"})
     assert bad.status_code == 422 and "cursor" in bad.json()["detail"]
+
+
+def test_session_spans_match_the_groups_split_sessions_makes() -> None:
+    import random
+
+    from observatory.server import folding
+
+    rng = random.Random(7)
+    gap = 30 * 60 * 1_000_000
+    rows = sorted(  # as SQLite orders them: NULL first
+        (
+            (rng.choice([None, "a", "b"]), rng.choice([None, "u@x.io"]), rng.randrange(0, 1000 * gap))
+            for _ in range(2000)
+        ),
+        key=lambda r: (r[0] is not None, r[0] or "", r[1] is not None, r[1] or "", r[2]),
+    )
+    groups = folding.split_sessions(
+        [{"agent": a, "user_email": u, "ts": t} for a, u, t in rows], gap
+    )
+    expected = [
+        (g[0]["agent"], g[0]["user_email"], g[0]["ts"], g[-1]["ts"], len(g)) for g in groups
+    ]
+    assert list(folding.session_spans(rows, gap)) == expected
+    assert len(expected) > 10
