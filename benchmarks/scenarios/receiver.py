@@ -50,6 +50,12 @@ QUERIES = [
     "status=error&limit=50 (page 2)",
 ]
 PAGE_2 = " (page 2)"
+THREAD_QUERIES = [
+    "limit=50",
+    "agent=agent-7&limit=50",
+    "user_email=user42@example.com&limit=50",
+    "limit=50 (page 2)",
+]
 COLUMNS = [
     ("variant", "measurement", "str"),
     ("detail", "detail", "str"),
@@ -136,6 +142,34 @@ def _fill(template: str) -> str:
     )
 
 
+def _timed_query(url: str, path: str, template: str, sizes, seeded: dict) -> dict:
+    query = _fill(template.removesuffix(PAGE_2))
+    if template.endswith(PAGE_2):
+        with urllib.request.urlopen(f"{url}{path}?{query}", timeout=60) as resp:
+            cursor = json.loads(resp.read())["next_cursor"]
+        query += f"&cursor={cursor}"
+    times, status = [], None
+    for k in range(sizes.query_repeats + 1):
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(f"{url}{path}?{query}", timeout=60) as resp:
+            resp.read()
+            status = resp.status
+        if k:  # the first one warms the page cache
+            times.append(time.perf_counter() - t0)
+    scale = (
+        f"{sizes.query_runs:,} runs"
+        if path == "/api/run/"
+        else f"{seeded.get('messages', 0):,} messages"
+    )
+    return {
+        "variant": f"GET {path}",
+        "detail": f"{template} ({scale})",
+        "p50_ms": percentile(times, 0.5) * 1000,
+        "p99_ms": percentile(times, 0.99) * 1000,
+        "note": "" if status == 200 else f"HTTP {status}",
+    }
+
+
 def _queries(sizes, tmp: Path) -> list[dict]:
     db_url = f"sqlite:///{tmp / 'runs.db'}"
     seeded = run_worker("seed_runs", {"db_url": db_url, "n": sizes.query_runs}, timeout=1800)
@@ -143,28 +177,8 @@ def _queries(sizes, tmp: Path) -> list[dict]:
         return [{"variant": "GET /api/run/", "note": "error seeding: " + seeded["error"]}]
     rows = []
     with reference_receiver(db_url) as url:
-        for template in QUERIES:
-            query = _fill(template.removesuffix(PAGE_2))
-            if template.endswith(PAGE_2):
-                with urllib.request.urlopen(f"{url}/api/run/?{query}", timeout=60) as resp:
-                    cursor = json.loads(resp.read())["next_cursor"]
-                query += f"&cursor={cursor}"
-            times, status = [], None
-            for k in range(sizes.query_repeats + 1):
-                t0 = time.perf_counter()
-                with urllib.request.urlopen(f"{url}/api/run/?{query}", timeout=60) as resp:
-                    resp.read()
-                    status = resp.status
-                if k:  # the first one warms the page cache
-                    times.append(time.perf_counter() - t0)
-            rows.append(
-                {
-                    "variant": "GET /api/run/",
-                    "detail": f"{template} ({sizes.query_runs:,} runs)",
-                    "p50_ms": percentile(times, 0.5) * 1000,
-                    "p99_ms": percentile(times, 0.99) * 1000,
-                    "note": "" if status == 200 else f"HTTP {status}",
-                }
-            )
+        for path, templates in (("/api/run/", QUERIES), ("/api/threads", THREAD_QUERIES)):
+            for template in templates:
+                rows.append(_timed_query(url, path, template, sizes, seeded))
     rows[0]["note"] = (rows[0].get("note", "") + f" seeded in {seeded['seed_s']:.0f} s").strip()
     return rows

@@ -1,4 +1,5 @@
-"""Fill a receiver database with N runs through the server's own storage layer.
+"""Fill a receiver database with N runs (and N/5 chat messages) through the
+server's own storage layer.
 
 Rows go straight into ``models.runs`` (and ``models.run_tags``) with SQLAlchemy
 Core ``executemany`` in chunks (no HTTP), with spreads of type, status, model,
@@ -90,9 +91,46 @@ def seed(db_url: str, n: int) -> dict:
             conn.execute(table.insert(), rows)
             if tag_rows:
                 conn.execute(models.run_tags.insert(), tag_rows)
+    messages = _seed_messages(engine, models.messages, project_id, n // MESSAGES_PER, now_us)
     db.analyze(engine)
     rx.db.dispose()
-    return {"runs": n, "seed_s": time.monotonic() - t0, "project_id": project_id}
+    return {
+        "runs": n,
+        "messages": messages,
+        "seed_s": time.monotonic() - t0,
+        "project_id": project_id,
+    }
+
+
+MESSAGES_PER = 5
+"""One chat message per this many runs: half in threads of ten, half without
+``thread_id`` (grouped by agent + user and 30-minute silences when read)."""
+
+
+def _seed_messages(engine, table, project_id: int, n: int, now_us: int) -> int:
+    rnd = random.Random(11)
+    chunk = 20_000
+    for start in range(0, n, chunk):
+        rows = []
+        for i in range(start, min(n, start + chunk)):
+            threaded = i % 2 == 0
+            rows.append(
+                {
+                    "project_id": project_id,
+                    "message_id": f"msg-{i:08d}",
+                    "thread_id": f"thread-{i // 20:07d}" if threaded else None,
+                    "role": "user" if i % 4 < 2 else "assistant",
+                    "content": '"hello"',
+                    "run_id": None,
+                    "app_id": "bench",
+                    "agent": rnd.choice(AGENTS),
+                    "user_email": f"user{rnd.randrange(1000)}@example.com",
+                    "ts": now_us - rnd.randrange(30 * DAY_US),
+                }
+            )
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows)
+    return n
 
 
 if __name__ == "__main__":
