@@ -39,14 +39,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_app, open_receiver
     from .auth import is_loopback
 
-    settings = Settings.from_env(
-        db_url=args.db,
-        host=args.host,
-        port=args.port,
-        sqlite_synchronous=args.sqlite_synchronous,
-        max_body_bytes=args.max_body_bytes,
-        workers=args.workers,
-    )
+    try:
+        settings = Settings.from_env(
+            db_url=args.db,
+            host=args.host,
+            port=args.port,
+            sqlite_synchronous=args.sqlite_synchronous,
+            max_body_bytes=args.max_body_bytes,
+            workers=args.workers,
+        )
+    except ValueError as exc:  # a bad flag or OBSERVATORY_* value: say which, no traceback
+        print(f"observatory serve: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not is_loopback(settings.host):
         print(

@@ -184,3 +184,14 @@ def test_parser_has_every_command() -> None:
     ):
         args = parser.parse_args([*argv, "--db", "sqlite:///x.db"])
         assert args.db == "sqlite:///x.db"
+
+
+def test_serve_refuses_bad_settings_with_a_message(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    for flags, expected in (
+        (["--workers", "0"], "workers must be at least 1"),
+        (["--max-body-bytes", "0"], "max_body_bytes must be positive"),
+    ):
+        done = cli("serve", "--db", db, *flags, check=False)
+        assert done.returncode == 2, done.stderr
+        assert expected in done.stderr and "Traceback" not in done.stderr

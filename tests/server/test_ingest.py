@@ -375,3 +375,16 @@ def test_split_batches_fold_like_one(server: Server) -> None:
     for key in ("status", "latency_s", "input", "output", "subtree_cost", "cost"):
         assert split[key] == whole[key], key
     assert whole["subtree_cost"] > 0
+
+
+def test_duplicates_are_found_beyond_one_lookup_chunk(server: Server) -> None:
+    # more ids than one IN (...) list holds (500), and a last chunk that is padded
+    prefix = uid("many")
+    events = [
+        {"name": "tool", "run_id": f"{prefix}-{i}", "event_id": f"{prefix}-{i}"}
+        for i in range(1203)
+    ]
+    first = server.report(events)
+    assert (first["accepted"], first["duplicates"]) == (1203, 0)
+    again = server.report(events)
+    assert (again["accepted"], again["duplicates"]) == (0, 1203)
