@@ -32,6 +32,7 @@ MEANINGFUL_CUSTOM = ("chat", "feedback", "saved")
 
 MAX_NAME_LENGTH = 200
 MAX_ID_LENGTH = 200
+MAX_COMMENT_LENGTH = 1_000_000
 
 Status = Literal["started", "success", "error"]
 Rating = Literal["positive", "negative"]
@@ -58,7 +59,7 @@ class Event(BaseModel):
     receiver derives cost from ``model`` and token counts.
     """
 
-    model_config = ConfigDict(extra="allow", str_max_length=1_000_000)
+    model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     type: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
@@ -81,7 +82,7 @@ class Event(BaseModel):
     role: Role | None = None
     content: Any = None
     rating: Rating | None = None
-    comment: str | None = None
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT_LENGTH)
     message_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
     @field_validator("prompt_tokens", "completion_tokens", "total_tokens", mode="before")

@@ -79,3 +79,14 @@ def test_relative_links_in_the_docs_resolve() -> None:
             if not path.exists():
                 broken.append(f"{doc.name}: {target}")
     assert not broken, broken
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    """CI must run exactly what a newcomer copies from the README, not a variant."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    block = readme.split("# 2. the whole test suite\n", 1)[1]
+    command = block.splitlines()[0].strip()
+    assert command.startswith("pip install"), command
+    ci_lines = [line.strip() for line in (root / ".ci" / "run").read_text().splitlines()]
+    assert command in ci_lines
