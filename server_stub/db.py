@@ -142,8 +142,17 @@ class FileLock:
             self._fd = None
 
 
+def engine_url(url: str) -> str:
+    """``url`` with a bare ``postgresql://`` (or ``postgres://``) mapped to psycopg 3."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare) :]
+    return url
+
+
 def open_database(url: str, synchronous: str = "normal") -> Database:
     """Engines for ``url`` with the schema created and the default project present."""
+    url = engine_url(url)
     if url.startswith("sqlite"):
         write = _sqlite_engine(url, synchronous, immediate=True)
         db = Database(

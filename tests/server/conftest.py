@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import socket
@@ -19,6 +20,11 @@ import pytest
 
 from observatory.server import auth, db
 from observatory.server.runner import free_port, run_server
+
+from .pgcluster import Cluster, available
+
+STORES = ("sqlite", "postgresql")
+"""Every test that takes ``server``, ``shared_server`` or ``store_url`` runs on each."""
 
 _counter = itertools.count()
 
@@ -42,8 +48,11 @@ class Server:
     url: str
     db_url: str
     path: Path
+    """The SQLite file (a PostgreSQL store has none: see ``store``)."""
     stop: Any
     key: str | None = None
+    store: str = "sqlite"
+    """``sqlite`` or ``postgresql``."""
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,13 +91,44 @@ class Server:
             database.dispose()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """A fresh receiver with its own SQLite file, loopback, no keys."""
-    path = tmp_path / "obs.db"
-    db_url = f"sqlite:///{path}"
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server for the session (a throwaway cluster, or
+    ``OBSERVATORY_TEST_PG_URL``)."""
+    why = available()
+    if why is not None:
+        pytest.skip(why)
+    cluster = Cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@contextlib.contextmanager
+def new_store(kind: str, folder: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a new, empty store of ``kind`` (dropped afterwards on PostgreSQL)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'obs.db'}"
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.create_database()
+    try:
+        yield url
+    finally:
+        cluster.drop_database(url)
+
+
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty store: a SQLite file, then a PostgreSQL database."""
+    with new_store(request.param, tmp_path, request) as url:
+        yield url
+
+
+def _serve(db_url: str, folder: Path, kind: str) -> Iterator[Server]:
     url, stop = run_server(db_url)
-    srv = Server(url, db_url, path, stop)
+    srv = Server(url, db_url, folder / "obs.db", stop, store=kind)
     try:
         yield srv
     finally:
@@ -96,18 +136,21 @@ def server(tmp_path: Path) -> Iterator[Server]:
         stop()
 
 
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(params=STORES)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A fresh receiver with its own store (SQLite file, then PostgreSQL), loopback, no keys."""
+    with new_store(request.param, tmp_path, request) as db_url:
+        yield from _serve(db_url, tmp_path, request.param)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def shared_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """One receiver for a whole module: for tests that only add uniquely-named data."""
-    path = tmp_path_factory.mktemp("shared") / "obs.db"
-    db_url = f"sqlite:///{path}"
-    url, stop = run_server(db_url)
-    srv = Server(url, db_url, path, stop)
-    try:
-        yield srv
-    finally:
-        srv.client.close()
-        stop()
+    folder = tmp_path_factory.mktemp("shared")
+    with new_store(request.param, folder, request) as db_url:
+        yield from _serve(db_url, folder, request.param)
 
 
 def lan_address() -> str | None:

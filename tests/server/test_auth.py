@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from observatory.server import auth
+from observatory.server import auth, db, models
 from observatory.server.runner import run_server
 
 from .conftest import Server, lan_address, uid
@@ -152,6 +153,13 @@ def test_projects_cannot_read_or_write_each_others_data(server: Server) -> None:
 def test_keys_are_stored_only_as_hashes(server: Server) -> None:
     key = server.create_key("acme")
     server.report([{"name": "tool", "run_id": uid()}], key=key)
+    database = db.open_database(server.db_url)
+    try:
+        with database.read.connect() as conn:
+            stored = repr(conn.execute(select(models.api_keys)).all())
+    finally:
+        database.dispose()
+    assert key not in stored and key[4:] not in stored
     for path in server.path.parent.iterdir():
         if path.name.startswith("obs.db"):
             assert key.encode() not in path.read_bytes()
