@@ -23,18 +23,18 @@ log = logging.getLogger("observatory.server")
 
 def open_receiver(settings: Settings) -> Receiver:
     """Open the store (schema, cost seed, price table) and build the writer (not started)."""
-    database = db.open_database(settings.db_url, settings.sqlite_synchronous)
+    database = db.open_database(
+        settings.db_url, settings.sqlite_synchronous, upgrade=settings.upgrade
+    )
     table = CostTable()
-    with database.write.begin() as conn:
+    with database.store.setup_lock(), database.write.begin() as conn:
         added = costs.ensure_seeded(conn)
         table.load(conn)
         ensure_counters(conn)
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
     metrics = Metrics()
-    writer = Writer(
-        database.write, table, metrics, settings.max_group_batches, database.writer_lock
-    )
+    writer = Writer(database.write, table, metrics, settings.max_group_batches, database.store)
     return Receiver(settings, database, table, writer, metrics)
 
 

@@ -22,10 +22,12 @@ def _when(us: int | None) -> str:
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The store, created at the newest revision if empty; an older one is refused
+    (StoreOutdated, answered by :func:`main` with one line)."""
     from . import costs, db
 
-    database = db.open_database(Settings.from_env(db_url=args.db).db_url)
-    with database.write.begin() as conn:
+    database = db.open_database(Settings.from_env(db_url=args.db).db_url, upgrade=False)
+    with database.store.setup_lock(), database.write.begin() as conn:
         costs.ensure_seeded(conn)
     return database
 
@@ -47,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             sqlite_synchronous=args.sqlite_synchronous,
             max_body_bytes=args.max_body_bytes,
             workers=args.workers,
+            upgrade=False if args.no_upgrade else None,
         )
     except ValueError as exc:  # a bad flag or OBSERVATORY_* value: say which, no traceback
         print(f"observatory serve: {exc}", file=sys.stderr)
@@ -58,6 +61,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "(`observatory keys create --project NAME`) only loopback callers are served",
             file=sys.stderr,
         )
+    # create or upgrade the store (or refuse an older one) before any worker starts
+    open_receiver(settings).db.dispose()
     if settings.workers == 1:
         uvicorn.run(
             create_app(settings, own_process=True),
@@ -67,8 +72,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=args.access_log,
         )
         return 0
-    # schema and price seed once, before the workers race to create them
-    open_receiver(settings).db.dispose()
     os.environ.update(settings.to_env())
     uvicorn.run(
         "observatory.server.app:create_worker_app",
@@ -179,12 +182,11 @@ def cmd_costs(args: argparse.Namespace) -> int:
 def cmd_retention(args: argparse.Namespace) -> int:
     """Delete unsaved runs that started more than N days ago."""
     from .db import now_us
-    from .retention import apply_retention
+    from .retention import retain
 
     database = _open(args)
     try:
-        with database.write.begin() as conn:
-            counts = apply_retention(conn, args.days, now_us())
+        counts = retain(database, args.days, now_us())
     finally:
         database.dispose()
     print(
@@ -225,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes sharing the port and the store (default 1; 2 on a 2-core machine "
         "roughly doubles ingest)",
     )
+    serve.add_argument(
+        "--no-upgrade",
+        action="store_true",
+        help="refuse an older store instead of upgrading it (`observatory db upgrade`)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
@@ -263,17 +270,26 @@ def build_parser() -> argparse.ArgumentParser:
     ret = sub.add_parser("retention", parents=[common], help="delete old unsaved runs")
     ret.add_argument("--days", type=_nonneg, required=True)
     ret.set_defaults(func=cmd_retention)
+
+    from .cli_db import add_parser as add_db_parser
+
+    add_db_parser(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``observatory`` console script."""
     args = build_parser().parse_args(argv)
+    from .migrate import StoreOutdated
+
     try:
         result: int = args.func(args)
     except BrokenPipeError:  # `observatory costs list | head`
         sys.stderr.close()
         return 0
+    except StoreOutdated as exc:  # one line, no traceback
+        print(f"observatory {args.command}: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

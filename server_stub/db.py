@@ -1,4 +1,4 @@
-"""Engines, SQLite pragmas and schema creation: the only SQLite-specific module.
+"""Engines, SQLite pragmas and opening a store (schema via :mod:`.migrate`).
 
 Two engines share one database: ``write`` opens every transaction with
 ``BEGIN IMMEDIATE`` on SQLite (so a read-then-write transaction waits for the
@@ -14,10 +14,8 @@ fsyncs every commit for power-loss durability at a lower commit rate.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import operator
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -40,11 +38,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from . import models
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: SQLite's own locking only
-    fcntl = None  # type: ignore[assignment]
+from .stores import Store, store_for
+from .stores.sqlite import FileLock
 
 _SQLITE = sqlite_dialect.dialect()
 
@@ -93,53 +88,28 @@ def _sqlite_engine(url: str, synchronous: str, immediate: bool) -> Engine:
 
 @dataclass
 class Database:
-    """The pair of engines the receiver and the CLI use."""
+    """The pair of engines the receiver and the CLI use, and the store's behaviour."""
 
     url: str
     write: Engine
     read: Engine
-    writer_lock: AbstractContextManager[Any] = field(default_factory=contextlib.nullcontext)
-    """Held around each ingest transaction: serialises the writers of several
-    receiver processes sharing one SQLite file (see :class:`FileLock`)."""
+    store: Store = field(init=False)
+    """What differs between SQLite and PostgreSQL (locks, retries): :mod:`.stores`."""
+
+    def __post_init__(self) -> None:
+        self.store = store_for(self.write)
+
+    @property
+    def writer_lock(self) -> AbstractContextManager[Any]:
+        """Held around each ingest transaction (a file lock on SQLite, nothing on
+        PostgreSQL, whose writers run at once)."""
+        return self.store.writer_lock()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.write.dispose()
         self.read.dispose()
-        if isinstance(self.writer_lock, FileLock):
-            self.writer_lock.close()
-
-
-class FileLock:
-    """An exclusive ``flock`` on ``path``, re-entered per use (POSIX; no-op elsewhere).
-
-    SQLite serialises writers itself, but a writer that finds the database locked
-    sleeps and polls (1, 2, 5, 10 ... ms), so two ``observatory serve`` workers
-    took turns badly: 14k events/s with a 3 s p99 against 20k and 0.2 s with this
-    lock, whose waiter wakes as soon as it is released. A separate file, because
-    closing any descriptor of the database file would drop SQLite's own locks.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> FileLock:
-        if fcntl is not None:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if fcntl is not None and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        """Release the descriptor."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self.store.close()
 
 
 def engine_url(url: str) -> str:
@@ -150,27 +120,35 @@ def engine_url(url: str) -> str:
     return url
 
 
-def open_database(url: str, synchronous: str = "normal") -> Database:
-    """Engines for ``url`` with the schema created and the default project present."""
+def connect(url: str, synchronous: str = "normal") -> Database:
+    """Engines for ``url``; the schema is left as it is (see :func:`open_database`)."""
     url = engine_url(url)
     if url.startswith("sqlite"):
         write = _sqlite_engine(url, synchronous, immediate=True)
-        db = Database(
-            url,
-            write,
-            _sqlite_engine(url, synchronous, immediate=False),
-            FileLock(str(write.url.database) + "-writer.lock"),
-        )
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-        db = Database(url, engine, engine)
-    init_schema(db.write)
+        return Database(url, write, _sqlite_engine(url, synchronous, immediate=False))
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return Database(url, engine, engine)
+
+
+def open_database(url: str, synchronous: str = "normal", *, upgrade: bool = True) -> Database:
+    """Engines for ``url`` with the schema at the newest revision and the default
+    project present. An empty store is created; an older one is upgraded when
+    ``upgrade`` is true, else :class:`~.migrate.StoreOutdated` is raised."""
+    from . import migrate
+
+    db = connect(url, synchronous)
+    try:
+        with db.store.setup_lock():
+            migrate.bring_to_head(db.write, upgrade_older=upgrade)
+            ensure_default_project(db.write)
+    except BaseException:
+        db.dispose()
+        raise
     return db
 
 
-def init_schema(engine: Engine) -> None:
-    """Create missing tables and the ``default`` project (id 1, app ``default``)."""
-    models.metadata.create_all(engine)
+def ensure_default_project(engine: Engine) -> None:
+    """Create the ``default`` project (id 1, app ``default``) unless it exists."""
     with engine.begin() as conn:
         found = conn.execute(
             select(models.projects.c.id).where(models.projects.c.name == DEFAULT_PROJECT)
@@ -393,7 +371,9 @@ __all__ = [
     "InQuery",
     "analyze",
     "get_meta",
-    "init_schema",
+    "connect",
+    "engine_url",
+    "ensure_default_project",
     "insert_rows",
     "insert_tuples",
     "is_sqlite",

@@ -9,12 +9,15 @@ custom events older than the cutoff that belong to no remaining run go too.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, exists, select, tuple_
 from sqlalchemy.engine import Connection
 
 from . import models
+
+if TYPE_CHECKING:
+    from .db import Database
 
 CHUNK = 500
 DAY_US = 86_400 * 1_000_000
@@ -39,29 +42,66 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
 
 
 def apply_retention(conn: Connection, days: float, now_us: int) -> dict[str, int]:
-    """Delete what is older than ``days``; returns counts per table."""
+    """Delete what is older than ``days`` in one transaction; returns counts per table."""
+    counts = _empty_counts()
+    for chunk in _chunks(_victims(conn, _cutoff(days, now_us))):
+        _delete_runs(conn, chunk, counts)
+    _delete_orphans(conn, _cutoff(days, now_us), counts)
+    return counts
+
+
+def retain(database: Database, days: float, now_us: int) -> dict[str, int]:
+    """:func:`apply_retention` in batches of :data:`CHUNK` runs, each committed on its
+    own with its runs locked (as the ingest writer locks them), so receivers keep
+    ingesting while it runs and no transaction grows with the store."""
+    cutoff = _cutoff(days, now_us)
+    counts = _empty_counts()
+    with database.read.connect() as conn:
+        victims = _victims(conn, cutoff)
+    for chunk in _chunks(victims):
+        with database.write.begin() as conn:
+            database.store.lock_runs(conn, chunk)
+            _delete_runs(conn, chunk, counts)
+    with database.write.begin() as conn:
+        _delete_orphans(conn, cutoff, counts)
+    return counts
+
+
+def _cutoff(days: float, now_us: int) -> int:
     if days < 0:
         raise ValueError("days must be zero or more")
-    cutoff = now_us - int(days * DAY_US)
-    r, e, t, f, m = models.runs, models.events, models.run_tags, models.feedback, models.messages
+    return now_us - int(days * DAY_US)
+
+
+def _empty_counts() -> dict[str, int]:
+    return {"runs": 0, "events": 0, "messages": 0, "feedback": 0}
+
+
+def _victims(conn: Connection, cutoff: int) -> list[tuple[int, str]]:
+    r = models.runs
     keep = _protected(conn)
-    victims = [
+    return [
         (p, rid)
         for p, rid in conn.execute(
             select(r.c.project_id, r.c.run_id).where(r.c.sort_time < cutoff, r.c.saved.is_(False))
         )
         if (p, rid) not in keep
     ]
-    counts = {"runs": 0, "events": 0, "messages": 0, "feedback": 0}
-    for chunk in _chunks(victims):
-        for table, key in ((e, "events"), (f, "feedback"), (m, "messages"), (t, None), (r, "runs")):
-            done = conn.execute(
-                delete(table).where(tuple_(table.c.project_id, table.c.run_id).in_(chunk))
-            )
-            if key:
-                counts[key] += done.rowcount or 0
+
+
+def _delete_runs(conn: Connection, chunk: list[tuple[int, str]], counts: dict[str, int]) -> None:
+    r, e, t, f, m = models.runs, models.events, models.run_tags, models.feedback, models.messages
+    for table, key in ((e, "events"), (f, "feedback"), (m, "messages"), (t, None), (r, "runs")):
+        done = conn.execute(
+            delete(table).where(tuple_(table.c.project_id, table.c.run_id).in_(chunk))
+        )
+        if key:
+            counts[key] += done.rowcount or 0
+
+
+def _delete_orphans(conn: Connection, cutoff: int, counts: dict[str, int]) -> None:
+    r, e, f, m = models.runs, models.events, models.feedback, models.messages
     for table, key in ((e, "events"), (f, "feedback"), (m, "messages")):
         orphan = ~exists().where(r.c.project_id == table.c.project_id, r.c.run_id == table.c.run_id)
         done = conn.execute(delete(table).where(table.c.ts < cutoff, orphan))
         counts[key] += done.rowcount or 0
-    return counts

@@ -45,6 +45,9 @@ class Settings:
     """Chat messages without ``thread_id`` split into a new thread after this gap."""
     max_group_batches: int = 64
     """The writer commits up to this many queued batches in one transaction."""
+    upgrade: bool = True
+    """``OBSERVATORY_NO_UPGRADE=1`` (``serve --no-upgrade``) turns this off: an older
+    store is then refused instead of upgraded at start."""
     workers: int = 1
     """``OBSERVATORY_WORKERS``: ``observatory serve`` processes sharing the port and
     the store. One Python process validates and folds on one core (the GIL); two
@@ -72,6 +75,7 @@ class Settings:
             "max_body_bytes": _env_int("OBSERVATORY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             "sqlite_synchronous": os.environ.get("OBSERVATORY_SQLITE_SYNCHRONOUS") or "normal",
             "workers": _env_int("OBSERVATORY_WORKERS", 1),
+            "upgrade": os.environ.get("OBSERVATORY_NO_UPGRADE", "") in ("", "0"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -85,4 +89,5 @@ class Settings:
             "OBSERVATORY_MAX_BODY_BYTES": str(self.max_body_bytes),
             "OBSERVATORY_SQLITE_SYNCHRONOUS": self.sqlite_synchronous,
             "OBSERVATORY_WORKERS": str(self.workers),
+            "OBSERVATORY_NO_UPGRADE": "" if self.upgrade else "1",
         }

@@ -3,18 +3,21 @@
 Every write of ingested events goes through one :class:`Writer` thread per
 process, which commits queued batches together (group commit) and resolves
 each batch's future only after the commit, so an acknowledged batch is on
-disk. Several processes (``observatory serve --workers N``) take turns through
-the database's writer lock.
+disk. Several processes (``observatory serve --workers N``, or receivers on
+other machines) share the store: on SQLite they take turns through its writer
+lock; on PostgreSQL they write at once, guarded by the run locks, ``ON
+CONFLICT`` and retries of :mod:`.stores.postgresql`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import json
 import logging
 import queue
+import random
 import threading
+import time
 import uuid
 from collections import defaultdict
 from contextlib import AbstractContextManager
@@ -30,10 +33,13 @@ from .costs import CostTable, compute_cost
 from .folding import dumps
 from .ingest import Draft, IngestResult, Item, Prepared, fold_draft
 from .metrics import Metrics
+from .stores import Store
 
 log = logging.getLogger("observatory.server")
 
 MAX_PARENT_DEPTH = 100  # subtree-cost propagation stops here (also cuts parent cycles)
+MAX_ATTEMPTS = 5
+"""Tries of a group transaction that met a retryable error (deadlock, a race)."""
 IDLE_FLUSH_S = 1.0
 """Counts of answered batches reach the store with the next group, or after this
 long without one."""
@@ -58,10 +64,11 @@ class Writer:
         costs: CostTable,
         metrics: Metrics,
         max_group: int = 64,
-        lock: AbstractContextManager[Any] | None = None,
+        store: Store | None = None,
     ) -> None:
         self._engine = engine
-        self._lock = lock or contextlib.nullcontext()
+        self._store = store or Store(engine)
+        self._lock: AbstractContextManager[Any] = self._store.writer_lock()
         self._costs = costs
         self._metrics = metrics
         self._max_group = max_group
@@ -102,7 +109,9 @@ class Writer:
             if job is _STOP:
                 break
             jobs = [job]
-            while len(jobs) < self._max_group:
+            keys = len(job.batch.drafts)
+            limit = self._store.max_group_keys
+            while len(jobs) < self._max_group and (limit is None or keys < limit):
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -111,7 +120,10 @@ class Writer:
                     stopping = True
                     break
                 jobs.append(nxt)
+                keys += len(nxt.batch.drafts)
             self._run_group(jobs)
+            if self._store.concurrent_writers:  # counters never inside the ingest transaction
+                self._flush_metrics()
         self._flush_metrics()
 
     def _flush_metrics(self) -> None:
@@ -123,26 +135,65 @@ class Writer:
                 log.exception("could not store ingest counters")
 
     def _run_group(self, jobs: list[_Job]) -> None:
-        claimed: dict[str, int] = {}
-        try:
-            with self._lock, self._engine.begin() as conn:
-                self._costs.refresh_if_changed(conn)
-                self._metrics.flush(conn)
-                results = [
-                    apply_batch(conn, j.principal, j.batch, self._costs, self._apps, claimed)
-                    for j in jobs
-                ]
-        except Exception as exc:
-            if len(jobs) > 1:  # isolate the failing batch
-                for job in jobs:
-                    self._run_group([job])
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            claimed: dict[str, int] = {}
+            try:
+                with self._lock, self._engine.begin() as conn:
+                    self._costs.refresh_if_changed(conn)
+                    if not self._store.concurrent_writers:
+                        self._metrics.flush(conn)
+                    self._store.lock_runs(
+                        conn, [k for j in jobs for k in run_keys(j.principal, j.batch)]
+                    )
+                    results = [
+                        apply_batch(
+                            conn,
+                            j.principal,
+                            j.batch,
+                            self._costs,
+                            self._apps,
+                            claimed,
+                            self._store,
+                        )
+                        for j in jobs
+                    ]
+                break
+            except Exception as exc:
+                if attempt < MAX_ATTEMPTS and self._store.is_retryable(exc):
+                    log.info("ingest transaction retried (%s)", type(exc.__cause__).__name__)
+                    time.sleep(random.uniform(0, 0.01 * attempt))
+                    continue
+                self._fail(jobs, exc)
                 return
-            log.exception("ingest failed")
-            jobs[0].future.set_exception(exc)
-            return
         self._apps.update(claimed)
         for job, result in zip(jobs, results, strict=True):
             job.future.set_result(result)
+
+    def _fail(self, jobs: list[_Job], exc: Exception) -> None:
+        if len(jobs) > 1:  # isolate the failing batch
+            for job in jobs:
+                self._run_group([job])
+            return
+        log.error("ingest failed", exc_info=exc)
+        jobs[0].future.set_exception(exc)
+
+
+def run_keys(principal: Principal, batch: Prepared) -> list[tuple[int, str]]:
+    """The runs one batch may create or change, whose absence it may conclude:
+    its runs, their parents, and the runs its ``saved`` events name."""
+    project = principal.project_id
+    keys = [(project, rid) for rid in batch.drafts]
+    keys += [
+        (project, d.state["parent_run_id"])
+        for d in batch.drafts.values()
+        if d.state["parent_run_id"] is not None
+    ]
+    keys += [
+        (project, it.event.run_id)
+        for it in batch.items
+        if it.event.name == "saved" and it.event.run_id is not None
+    ]
+    return keys
 
 
 # -- one batch inside the writer's transaction ---------------------------------------
@@ -194,8 +245,11 @@ def apply_batch(
     costs: CostTable,
     app_cache: dict[str, int],
     claimed: dict[str, int],
+    store: Store | None = None,
 ) -> IngestResult:
-    """Dedupe, store and fold one prepared batch (inside the caller's transaction)."""
+    """Dedupe, store and fold one prepared batch (inside the caller's transaction,
+    which holds the locks of :func:`run_keys` where the store needs them)."""
+    store = store or Store(conn.engine)
     project = principal.project_id
     result = IngestResult(rejected=list(batch.rejected))
 
@@ -236,13 +290,12 @@ def apply_batch(
         fresh.append(item)
 
     dropped = len(fresh) < len(batch.items)
-    fresh = _fold_runs(conn, principal, batch.drafts, fresh, dropped, costs, result)
+    fresh = _fold_runs(conn, principal, batch.drafts, fresh, dropped, costs, result, store)
     if not fresh:
         return result
 
-    db.insert_tuples(
+    raced = store.insert_events(
         conn,
-        models.events,
         _EVENT_KEYS,
         [
             (
@@ -256,6 +309,9 @@ def apply_batch(
             for it in fresh
         ],
     )
+    if raced:  # stored by another receiver since the lookup above
+        result.duplicates += len(raced)
+        fresh = [it for it in fresh if it.event.event_id not in raced]
     _store_custom(conn, principal, fresh)
     result.accepted = len(fresh)
     return result
@@ -335,6 +391,7 @@ def _fold_runs(
     dropped: bool,
     costs: CostTable,
     result: IngestResult,
+    store: Store,
 ) -> list[Item]:
     """Fold the run events of ``fresh`` into ``runs``; returns the events to store
     (run events whose type contradicts the run's are rejected).
@@ -454,17 +511,26 @@ def _fold_runs(
     if new_tags:
         db.insert_rows(conn, models.run_tags, new_tags)
     for level, amounts in stored.items():
-        _propagate(conn, project, amounts, level)
+        _propagate(conn, project, amounts, level, store)
     if bad:
         return [it for it in fresh if it.index not in bad]
     return fresh
 
 
-def _propagate(conn: Connection, project: int, contrib: dict[str, float], depth: int = 0) -> None:
+def _propagate(
+    conn: Connection, project: int, contrib: dict[str, float], depth: int, store: Store
+) -> None:
     """Add cost changes to every stored ancestor's ``subtree_cost``, level by level
-    (``depth`` levels were already walked in memory)."""
+    (``depth`` levels were already walked in memory). With concurrent writers, an
+    ancestor found missing is locked and looked up again: a receiver creating it
+    right now either committed (found) or waits for this one (and then sums its
+    children with this cost)."""
     while contrib and depth < MAX_PARENT_DEPTH:
         parents: dict[str, str | None] = dict(_PARENTS.rows(conn, list(contrib), p=project))
+        missing = [rid for rid in contrib if rid not in parents]
+        if missing and store.concurrent_writers:
+            store.lock_runs(conn, [(project, rid) for rid in missing])
+            parents.update(_PARENTS.rows(conn, missing, p=project))
         if not parents:
             return
         conn.execute(

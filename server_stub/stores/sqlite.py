@@ -1,0 +1,76 @@
+"""SQLite: one writer at a time, across processes.
+
+SQLite serialises writers itself, but a writer that finds the database locked
+sleeps and polls (1, 2, 5, 10 ... ms), so two ``observatory serve`` workers
+took turns badly: 14k events/s with a 3 s p99 against 20k and 0.2 s with a
+``flock`` whose waiter wakes as soon as it is released. With one writer at a
+time, the ingest writer's read-then-write steps need no locks of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine
+
+from . import Store
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own locking only
+    fcntl = None  # type: ignore[assignment]
+
+
+class FileLock:
+    """An exclusive ``flock`` on ``path``, re-entered per use (POSIX; no-op elsewhere).
+
+    A separate file, because closing any descriptor of the database file would
+    drop SQLite's own locks."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> FileLock:
+        if fcntl is not None:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if fcntl is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Release the descriptor."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class SQLiteStore(Store):
+    """A file lock for the writers of every process, another for schema setup."""
+
+    name = "sqlite"
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        base = str(engine.url.database)
+        self._writer = FileLock(base + "-writer.lock")
+        self._setup = FileLock(base + "-setup.lock")
+
+    def writer_lock(self) -> contextlib.AbstractContextManager[Any]:
+        return self._writer
+
+    @contextlib.contextmanager
+    def setup_lock(self) -> Iterator[None]:
+        with self._setup:
+            yield
+
+    def close(self) -> None:
+        self._writer.close()
+        self._setup.close()
