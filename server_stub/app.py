@@ -13,7 +13,8 @@ from . import costs, db
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
-from .routes import health, report, runs, threads
+from .routes import health, report, runs, threads, ui
+from .routes import trace as trace_routes
 from .routes.deps import Receiver
 from .settings import Settings
 from .writer import Writer
@@ -79,9 +80,12 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         version="0.1.0",
         description="Ingest for Observatory events: runs, costs, threads, feedback.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by routes/ui.py
+        redoc_url=None,
     )
-    for module in (health, report, runs, costs_routes, threads):
+    for module in (health, report, runs, costs_routes, threads, trace_routes):
         app.include_router(module.router)
+    ui.install(app)
     return app
 
 

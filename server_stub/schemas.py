@@ -62,3 +62,19 @@ class RunPage(BaseModel):
 
     runs: list[dict[str, Any]]
     next_cursor: str | None
+
+
+class Me(BaseModel):
+    """Answer to ``GET /api/me``: the caller's project."""
+
+    project: str
+
+
+class Trace(BaseModel):
+    """Answer to ``GET /api/trace/{run_id}``: the runs of the trace, root first
+    (at most 5,000; ``truncated`` says some were left out)."""
+
+    run_id: str
+    root_run_id: str
+    runs: list[dict[str, Any]]
+    truncated: bool

@@ -1,0 +1,85 @@
+// The UI's root: top bar, sign-in gate, and the page for the current URL.
+import { render } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { html } from "./html.js";
+import { get, onRefused } from "./api.js";
+import { clearKey, getKey } from "./auth.js";
+import { interceptLinks, route, useLocation } from "./router.js";
+import { SignIn } from "./pages/signin.js";
+import { RunsPage } from "./pages/runs.js";
+import { TracePage } from "./pages/trace.js";
+import { ThreadsPage } from "./pages/threads.js";
+import { ThreadPage } from "./pages/thread.js";
+import { DashboardPage } from "./pages/dashboard.js";
+
+const PAGES = {
+  runs: RunsPage,
+  trace: TracePage,
+  threads: ThreadsPage,
+  thread: ThreadPage,
+  dashboard: DashboardPage,
+};
+
+function NavLink({ href, label, active }) {
+  return html`<a href=${href} class=${active ? "active" : ""} aria-current=${active ? "page" : undefined}>${label}</a>`;
+}
+
+function App() {
+  const loc = useLocation();
+  // session: null = checking, {project} = signed in, {refused: message} = needs a key
+  const [session, setSession] = useState(null);
+
+  const check = useCallback(async () => {
+    try {
+      const me = await get("/api/me");
+      setSession({ project: me.project });
+    } catch (err) {
+      if (err.status === 401 || err.status === 403) {
+        const hadKey = Boolean(getKey());
+        if (hadKey) clearKey();
+        setSession({ refused: hadKey ? "That API key is invalid." : err.message, status: err.status });
+      } else {
+        setSession({ error: err.message });
+      }
+    }
+  }, []);
+
+  useEffect(() => {
+    check();
+    return onRefused(() => check());
+  }, [check]);
+
+  const [name, params] = route(loc.path);
+  const Page = PAGES[name];
+  const signOut = () => {
+    clearKey();
+    setSession(null);
+    check();
+  };
+
+  let body;
+  if (session === null) body = html`<p class="muted">Loading…</p>`;
+  else if (session.error) body = html`<p class="error" role="alert">${session.error}</p>`;
+  else if (session.refused) body = html`<${SignIn} message=${session.refused} status=${session.status} onSignedIn=${check} />`;
+  else if (!Page) body = html`<p>No page at ${loc.path}. Try <a href="/runs">the runs</a>.</p>`;
+  else body = html`<${Page} key=${loc.path} params=${params} search=${loc.search} />`;
+
+  return html`
+    <header class="topbar">
+      <a class="brand" href="/runs">Observatory</a>
+      <nav aria-label="Pages">
+        <${NavLink} href="/runs" label="LLM Calls" active=${name === "runs" || name === "trace"} />
+        <${NavLink} href="/threads" label="Threads" active=${name === "threads" || name === "thread"} />
+        <${NavLink} href="/dashboard" label="Dashboard" active=${name === "dashboard"} />
+      </nav>
+      <span class="spacer"></span>
+      ${session?.project && html`<span class="project" title="project">project: <strong>${session.project}</strong></span>`}
+      ${getKey() && session?.project && html`<button type="button" onClick=${signOut}>Sign out</button>`}
+      <a href="/docs" class="muted">API</a>
+    </header>
+    <main>${body}</main>
+  `;
+}
+
+interceptLinks();
+render(html`<${App} />`, document.getElementById("app"));

@@ -1,0 +1,5 @@
+import { html } from "../html.js";
+
+export function DashboardPage() {
+  return html`<p>Coming soon.</p>`;
+}

@@ -1,0 +1,5 @@
+import { html } from "../html.js";
+
+export function TracePage() {
+  return html`<p>Coming soon.</p>`;
+}
