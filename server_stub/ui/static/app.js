@@ -62,7 +62,7 @@ function App() {
   else if (session.error) body = html`<p class="error" role="alert">${session.error}</p>`;
   else if (session.refused) body = html`<${SignIn} message=${session.refused} status=${session.status} onSignedIn=${check} />`;
   else if (!Page) body = html`<p>No page at ${loc.path}. Try <a href="/runs">the runs</a>.</p>`;
-  else body = html`<${Page} key=${loc.path} params=${params} search=${loc.search} />`;
+  else body = html`<${Page} key=${name === "trace" ? "trace" : loc.path} params=${params} search=${loc.search} />`;
 
   return html`
     <header class="topbar">
