@@ -14,6 +14,7 @@ from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
 from .routes import health, report, runs, threads, ui
+from .routes import stats as stats_routes
 from .routes import trace as trace_routes
 from .routes.deps import Receiver
 from .settings import Settings
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         docs_url=None,  # served offline by routes/ui.py
         redoc_url=None,
     )
-    for module in (health, report, runs, costs_routes, threads, trace_routes):
+    for module in (health, report, runs, costs_routes, threads, trace_routes, stats_routes):
         app.include_router(module.router)
     ui.install(app)
     return app
