@@ -8,7 +8,8 @@ export class ApiError extends Error {
   }
 }
 
-// Listeners told when the API refuses the caller (401/403): the app shows sign-in.
+// Listeners told when the API refuses the caller (401/403), with the key that was sent
+// (null for none): the app shows sign-in.
 const refusedListeners = new Set();
 export function onRefused(listener) {
   refusedListeners.add(listener);
@@ -34,7 +35,7 @@ async function request(method, path, body) {
       /* not JSON: keep the status text */
     }
     const error = new ApiError(resp.status, detail);
-    if (resp.status === 401 || resp.status === 403) refusedListeners.forEach((l) => l(error));
+    if (resp.status === 401 || resp.status === 403) refusedListeners.forEach((l) => l(error, key));
     throw error;
   }
   return resp.json();

@@ -34,19 +34,19 @@ function App() {
       const me = await get("/api/me");
       setSession({ project: me.project });
     } catch (err) {
-      if (err.status === 401 || err.status === 403) {
-        const hadKey = Boolean(getKey());
-        if (hadKey) clearKey();
-        setSession({ refused: hadKey ? "That API key is invalid." : err.message, status: err.status });
-      } else {
-        setSession({ error: err.message });
-      }
+      if (err.status !== 401 && err.status !== 403) setSession({ error: err.message });
+      // refusals reach onRefused below
     }
   }, []);
 
   useEffect(() => {
+    const off = onRefused((err, sentKey) => {
+      if (sentKey && sentKey !== getKey()) return; // an answer to a key already replaced
+      if (sentKey) clearKey();
+      setSession({ refused: sentKey ? "That API key is invalid." : err.message });
+    });
     check();
-    return onRefused(() => check());
+    return off;
   }, [check]);
 
   const [name, params] = route(loc.path);
@@ -60,7 +60,7 @@ function App() {
   let body;
   if (session === null) body = html`<p class="muted">Loading…</p>`;
   else if (session.error) body = html`<p class="error" role="alert">${session.error}</p>`;
-  else if (session.refused) body = html`<${SignIn} message=${session.refused} status=${session.status} onSignedIn=${check} />`;
+  else if (session.refused) body = html`<${SignIn} message=${session.refused} onSignedIn=${check} />`;
   else if (!Page) body = html`<p>No page at ${loc.path}. Try <a href="/runs">the runs</a>.</p>`;
   else body = html`<${Page} key=${name === "trace" ? "trace" : loc.path} params=${params} search=${loc.search} />`;
 
