@@ -47,8 +47,7 @@ export function TracePage({ params }) {
     <section>
       <div class="page-head">
         <h1>Trace: ${root?.name}</h1>
-        <span class="muted">${trace.runs.length} runs · ${formatLatency(root?.latency_s)} ·
-          ${formatCost(root?.subtree_cost)} in total</span>
+        <span class="muted">${`${trace.runs.length} runs · ${formatLatency(root?.latency_s)} · ${formatCost(root?.subtree_cost)} in total`}</span>
         <a href="/runs">all runs</a>
       </div>
       ${trace.truncated && html`<p class="error">This trace has more runs than are shown.</p>`}
