@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import costs, db
+from . import costs, db, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
@@ -31,6 +31,7 @@ def open_receiver(settings: Settings) -> Receiver:
         added = costs.ensure_seeded(conn)
         table.load(conn)
         ensure_counters(conn)
+        rollup.ensure(conn)  # dashboard summaries of a store that predates them
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
     metrics = Metrics()

@@ -35,6 +35,7 @@ export function Chart({ title, times, series, yLabel, format, height = 220 }) {
           fill: s.fill,
           width: 1.5,
           spanGaps: false,
+          points: s.points ? { show: true, size: 5 } : {},
           value: (u, v) => (v === null || v === undefined ? "–" : format ? format(v) : v),
         })),
       ],

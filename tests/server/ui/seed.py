@@ -16,6 +16,7 @@ def run_events(
     parent: str | None = None,
     minute: int = 0,
     day: int = 29,
+    hour: int = 8,
     start_fields: dict[str, Any] | None = None,
     **end_fields: Any,
 ) -> list[dict[str, Any]]:
@@ -26,14 +27,14 @@ def run_events(
             "type": run_type,
             "run_id": run_id,
             "parent_run_id": parent,
-            "timestamp": ts(start, minute, day),
+            "timestamp": ts(start, minute, day, hour),
             **(start_fields or {}),
         },
         {
             "name": f"{run_type}_end",
             "type": run_type,
             "run_id": run_id,
-            "timestamp": ts(end, minute, day),
+            "timestamp": ts(end, minute, day, hour),
             **end_fields,
         },
     ]

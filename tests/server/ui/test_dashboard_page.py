@@ -29,7 +29,7 @@ def seeded(shared_server: Server) -> dict[str, Any]:
             parent=root,
             minute=i,
             day=15,
-            start_fields={"model": "gpt-4o"},
+            start_fields={"model": "gpt-4o", "metadata": {"agent": agent}},  # as the SDK does
             prompt_tokens=1000 * (i + 1),
             completion_tokens=100,
         )

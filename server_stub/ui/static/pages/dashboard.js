@@ -95,8 +95,9 @@ export function DashboardPage({ search }) {
         { label: "errors", values: s.errors, color: PALETTE[7], fill: "#dc262633" },
       ],
       latency: [
-        { label: "p50", values: s.latency_p50_s, color: PALETTE[2] },
-        { label: "p95", values: s.latency_p95_s, color: PALETTE[3] },
+        // buckets without runs are gaps: points keep a lone bucket visible
+        { label: "p50", values: s.latency_p50_s, color: PALETTE[2], points: true },
+        { label: "p95", values: s.latency_p95_s, color: PALETTE[3], points: true },
       ],
     };
   }, [data]);
