@@ -204,36 +204,36 @@ def _series_from_hours(
 ) -> None:
     hours = (from_us // HOUR_US, to_us // HOUR_US + 1)  # whole hours, edges included
     per = width_us // HOUR_US
-    for hour, n, e in conn.execute(
-        select(
-            h.c.hour, func.sum(h.c.runs), func.sum(case((h.c.status == "error", h.c.runs), else_=0))
-        )
+    size = len(out["runs"])
+    # grouped by bucket in SQL: a few thousand rows reach Python, not every summary row
+    key = h.c.hour // per
+    for b, n, e in conn.execute(
+        select(key, func.sum(h.c.runs), func.sum(case((h.c.status == "error", h.c.runs), else_=0)))
         .where(*_hours(h, project, hours))
-        .group_by(h.c.hour)
+        .group_by(key)
     ):
-        i = hour // per - first
-        if 0 <= i < len(out["runs"]):
-            out["runs"][i] += int(n or 0)
-            out["errors"][i] += int(e or 0)
-    hist: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for hour, b, n in conn.execute(
-        select(lat.c.hour, lat.c.bin, lat.c.runs).where(
-            *_hours(lat, project, hours), lat.c.runs > 0
-        )
+        if 0 <= b - first < size:
+            out["runs"][b - first] += int(n or 0)
+            out["errors"][b - first] += int(e or 0)
+    hist: dict[int, dict[int, int]] = defaultdict(dict)
+    lat_key = lat.c.hour // per
+    for b, bin_, n in conn.execute(
+        select(lat_key, lat.c.bin, func.sum(lat.c.runs))
+        .where(*_hours(lat, project, hours))
+        .group_by(lat_key, lat.c.bin)
     ):
-        hist[hour // per - first][b] += n
+        if n and 0 <= b - first < size:
+            hist[b - first][bin_] = int(n)
     for i, bins in hist.items():
-        if 0 <= i < len(out["runs"]):
-            out["latency_p50_s"][i] = _hist_percentile(bins, 0.5)
-            out["latency_p95_s"][i] = _hist_percentile(bins, 0.95)
-    for hour, model, cost in conn.execute(
-        select(h.c.hour, h.c.model, func.sum(h.c.cost))
+        out["latency_p50_s"][i] = _hist_percentile(bins, 0.5)
+        out["latency_p95_s"][i] = _hist_percentile(bins, 0.95)
+    for b, model, cost in conn.execute(
+        select(key, h.c.model, func.sum(h.c.cost))
         .where(*_hours(h, project, hours), h.c.type == "llm", h.c.cost > 0)
-        .group_by(h.c.hour, h.c.model)
+        .group_by(key, h.c.model)
     ):
-        i = hour // per - first
-        if 0 <= i < len(out["runs"]):
-            costs.append((i, model or "(no model)", cost))
+        if 0 <= b - first < size:
+            costs.append((b - first, model or "(no model)", cost))
 
 
 def top(

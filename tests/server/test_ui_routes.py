@@ -56,3 +56,14 @@ def test_trace_returns_the_whole_tree_from_any_run(shared_server: Server) -> Non
 
 def test_me_names_the_project(shared_server: Server) -> None:
     assert shared_server.client.get("/api/me").json() == {"project": "default"}
+
+
+def test_the_shell_preloads_every_module(shared_server: Server) -> None:
+    from observatory.server.ui import STATIC_DIR
+
+    html = shared_server.client.get("/runs").text
+    for path in STATIC_DIR.rglob("*.js"):
+        rel = path.relative_to(STATIC_DIR).as_posix()
+        if rel.startswith("vendor/") and not rel.endswith(".module.js") and "uPlot" not in rel:
+            continue  # swagger-ui is for /docs only
+        assert f'<link rel="modulepreload" href="/ui/static/{rel}">' in html, rel

@@ -26,7 +26,8 @@ function NavLink({ href, label, active }) {
 
 function App() {
   const loc = useLocation();
-  // session: null = checking, {project} = signed in, {refused: message} = needs a key
+  // session: null = checking, {project} = signed in, {refused: message} = needs a key,
+  // {error: message} = the receiver could not be asked
   const [session, setSession] = useState(null);
 
   const check = useCallback(async () => {
@@ -57,10 +58,10 @@ function App() {
     check();
   };
 
+  // the page loads its data while /api/me answers (a refusal from either shows sign-in)
   let body;
-  if (session === null) body = html`<p class="muted">Loading…</p>`;
-  else if (session.error) body = html`<p class="error" role="alert">${session.error}</p>`;
-  else if (session.refused) body = html`<${SignIn} message=${session.refused} onSignedIn=${check} />`;
+  if (session?.error) body = html`<p class="error" role="alert">${session.error}</p>`;
+  else if (session?.refused) body = html`<${SignIn} message=${session.refused} onSignedIn=${check} />`;
   else if (!Page) body = html`<p>No page at ${loc.path}. Try <a href="/runs">the runs</a>.</p>`;
   else body = html`<${Page} key=${name === "trace" ? "trace" : loc.path} params=${params} search=${loc.search} />`;
 
