@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, exists, select, tuple_
 from sqlalchemy.engine import Connection
 
-from . import models
+from . import models, rollup
 
 if TYPE_CHECKING:
     from .db import Database
@@ -43,10 +43,14 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
 
 def apply_retention(conn: Connection, days: float, now_us: int) -> dict[str, int]:
     """Delete what is older than ``days`` in one transaction; returns counts per table."""
+    cutoff = _cutoff(days, now_us)
     counts = _empty_counts()
-    for chunk in _chunks(_victims(conn, _cutoff(days, now_us))):
+    victims = _victims(conn, cutoff)
+    for chunk in _chunks(victims):
         _delete_runs(conn, chunk, counts)
-    _delete_orphans(conn, _cutoff(days, now_us), counts)
+    _delete_orphans(conn, cutoff, counts)
+    if victims:
+        rollup.rebuild(conn, before_us=cutoff)  # the dashboard's summaries of those hours
     return counts
 
 
@@ -64,6 +68,8 @@ def retain(database: Database, days: float, now_us: int) -> dict[str, int]:
             _delete_runs(conn, chunk, counts)
     with database.write.begin() as conn:
         _delete_orphans(conn, cutoff, counts)
+        if victims:
+            rollup.rebuild(conn, before_us=cutoff)  # the dashboard's summaries of those hours
     return counts
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import db, folding, models
+from . import db, folding, models, rollup
 from .auth import Principal
 from .costs import CostTable, compute_cost
 from .folding import dumps
@@ -145,6 +145,7 @@ class Writer:
                     self._store.lock_runs(
                         conn, [k for j in jobs for k in run_keys(j.principal, j.batch)]
                     )
+                    summaries = rollup.Delta()
                     results = [
                         apply_batch(
                             conn,
@@ -154,9 +155,11 @@ class Writer:
                             self._apps,
                             claimed,
                             self._store,
+                            summaries,
                         )
                         for j in jobs
                     ]
+                    summaries.write(conn)
                 break
             except Exception as exc:
                 if attempt < MAX_ATTEMPTS and self._store.is_retryable(exc):
@@ -246,10 +249,13 @@ def apply_batch(
     app_cache: dict[str, int],
     claimed: dict[str, int],
     store: Store | None = None,
+    summaries: rollup.Delta | None = None,
 ) -> IngestResult:
     """Dedupe, store and fold one prepared batch (inside the caller's transaction,
     which holds the locks of :func:`run_keys` where the store needs them)."""
     store = store or Store(conn.engine)
+    own_summaries = summaries is None
+    summaries = summaries if summaries is not None else rollup.Delta()
     project = principal.project_id
     result = IngestResult(rejected=list(batch.rejected))
 
@@ -290,7 +296,11 @@ def apply_batch(
         fresh.append(item)
 
     dropped = len(fresh) < len(batch.items)
-    fresh = _fold_runs(conn, principal, batch.drafts, fresh, dropped, costs, result, store)
+    fresh = _fold_runs(
+        conn, principal, batch.drafts, fresh, dropped, costs, result, store, summaries
+    )
+    if own_summaries:
+        summaries.write(conn)
     if not fresh:
         return result
 
@@ -392,6 +402,7 @@ def _fold_runs(
     costs: CostTable,
     result: IngestResult,
     store: Store,
+    summaries: rollup.Delta,
 ) -> list[Item]:
     """Fold the run events of ``fresh`` into ``runs``; returns the events to store
     (run events whose type contradicts the run's are rejected).
@@ -510,6 +521,7 @@ def _fold_runs(
         conn.execute(_UPDATE_RUN, updates)
     if new_tags:
         db.insert_rows(conn, models.run_tags, new_tags)
+    rollup.collect(summaries, project, states.values())
     for level, amounts in stored.items():
         _propagate(conn, project, amounts, level, store)
     if bad:

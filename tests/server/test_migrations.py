@@ -123,7 +123,10 @@ def test_serve_upgrades_the_0_1_0_store_keeping_every_row(store_010: str) -> Non
 
     after = _rows(store_010)
     for table, rows in before.items():
-        assert after[table] == rows, table
+        if table == "meta":  # newer code adds its own keys (rollup version)
+            assert set(rows) <= set(after[table])
+        else:
+            assert after[table] == rows, table
     assert cli("db", "current", "--db", store_010).stdout.strip() == f"{migrate.head()} (head)"
     # what the rows mean is kept too
     assert {r["run_id"] for r in runs["runs"]} >= {"acme-root", "acme-llm1", "acme-tool"}
