@@ -310,6 +310,7 @@ def test_published_event_schema_agrees_with_the_event_model() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema, format_checker=None)
     assert set(schema["properties"]) == set(Event.model_fields)
+    assert {"cached_tokens", "latency_s", "tags", "user_email"} <= set(schema["properties"])
     assert schema["required"] == ["name"]
     samples: list[dict[str, object]] = [
         {"name": "llm_end", "run_id": "r1", "model": "gpt-4o", "prompt_tokens": 3},
@@ -323,6 +324,18 @@ def test_published_event_schema_agrees_with_the_event_model() -> None:
         {"name": "feedback", "run_id": "r", "rating": "meh"},
         {"name": "feedback", "run_id": "r", "rating": "positive", "comment": 5},
         {"name": "custom_thing", "anything": {"goes": True}},
+        # fields the receiver reads beyond the basic ones are declared, with their bounds
+        {"name": "llm_end", "run_id": "r", "prompt_tokens": "12"},
+        {"name": "llm_end", "run_id": "r", "cached_tokens": 2**63},
+        {"name": "llm_end", "run_id": "r", "cached_tokens": 12},
+        {"name": "tool", "run_id": "r", "latency_s": 1e300},
+        {"name": "tool", "run_id": "r", "latency_s": -1},
+        {"name": "tool", "run_id": "r", "latency_s": 1.5},
+        {"name": "tool", "run_id": "r", "tags": ["a", "b"], "user_email": "u@x.io"},
+        {"name": "tool", "run_id": "r", "tags": [1]},
+        {"name": "tool", "run_id": "r", "tags": ["t"] * 101},
+        {"name": "tool", "run_id": "r", "user_email": 5},
+        {"name": "chat", "role": "developer", "content": "be brief"},
     ]
     for sample in samples:
         schema_ok = validator.is_valid(sample)
