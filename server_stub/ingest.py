@@ -108,8 +108,9 @@ def parse_body(data: bytes) -> list[Any]:
         ) from exc
     except RecursionError as exc:
         raise BodyError(
-            400, f"body nests arrays or objects too deeply to parse; keep events under "
-            f"{MAX_NESTING} levels"
+            400,
+            "body nests arrays or objects too deeply to parse; "
+            f"keep events under {MAX_NESTING} levels",
         ) from exc
     except ValueError as exc:  # an integer with more digits than Python converts
         raise BodyError(

@@ -136,7 +136,9 @@ def test_non_finite_latency_rejects_its_event_only(shared_server: Server, litera
     assert resp.status_code == 200, resp.text
     answer = resp.json()
     assert answer["accepted"] == 1
-    assert answer["rejected"] == [{"index": 0, "error": "latency_s: Input should be a finite number"}]
+    assert answer["rejected"] == [
+        {"index": 0, "error": "latency_s: Input should be a finite number"}
+    ]
     _assert_reads_work(shared_server, good)
 
 
@@ -170,7 +172,9 @@ def test_deeply_nested_values_are_cut_and_read_back(
 ) -> None:
     rid = uid()
     value = {"deep": _nested(depth)} if field == "metadata" else _nested(depth)
-    answer = shared_server.report([{"name": "tool", "run_id": rid, "timestamp": ts(1), field: value}])
+    answer = shared_server.report(
+        [{"name": "tool", "run_id": rid, "timestamp": ts(1), field: value}]
+    )
     assert answer == {"accepted": 1, "duplicates": 0, "rejected": []}
     run = shared_server.run(rid)
     shown = run[field]  # an error that is not an object is shown as its JSON text
