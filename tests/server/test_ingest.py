@@ -244,7 +244,7 @@ def test_run_type_cannot_change(server: Server) -> None:
     server.report([{"name": "llm_start", "run_id": rid}])
     answer = server.report([{"name": "tool_end", "run_id": rid}])
     assert answer["accepted"] == 0
-    assert "is a llm run" in answer["rejected"][0]["error"]
+    assert "is an llm run" in answer["rejected"][0]["error"]
     assert server.run(rid)["status"] == "started"
 
 
@@ -362,7 +362,7 @@ def test_run_type_cannot_change_within_one_batch(server: Server) -> None:
     )
     assert answer["accepted"] == 2
     assert [r["index"] for r in answer["rejected"]] == [1]
-    assert "is a llm run" in answer["rejected"][0]["error"]
+    assert "is an llm run" in answer["rejected"][0]["error"]
     run = server.run(rid)
     assert (run["type"], run["status"], run["output"]) == ("llm", "success", "yes")
 
