@@ -9,7 +9,6 @@ dedupes, merges with stored runs and commits.
 from __future__ import annotations
 
 import json
-import sys
 import time
 import zlib
 from collections import defaultdict
@@ -101,7 +100,7 @@ def parse_body(data: bytes) -> list[Any]:
     except UnicodeDecodeError as exc:
         raise BodyError(400, f"body is not UTF-8 text: {exc}") from exc
     try:
-        body = json.loads(text)
+        body = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise BodyError(
             400, f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -111,10 +110,6 @@ def parse_body(data: bytes) -> list[Any]:
             400,
             "body nests arrays or objects too deeply to parse; "
             f"keep events under {MAX_NESTING} levels",
-        ) from exc
-    except ValueError as exc:  # an integer with more digits than Python converts
-        raise BodyError(
-            400, f"body holds a number longer than {sys.get_int_max_str_digits()} digits"
         ) from exc
     if not isinstance(body, dict):
         raise BodyError(
@@ -131,6 +126,16 @@ def parse_body(data: bytes) -> list[Any]:
             f"batch has {len(events)} events; send at most {MAX_BATCH_EVENTS} per request",
         )
     return events
+
+
+_MAX_DIGITS = 4300
+"""Python refuses to read longer integers (``sys.get_int_max_str_digits``)."""
+LONG_INTEGER = "__observatory_integer_too_long__"
+"""Stands in for such an integer while parsing, so that only its event is rejected."""
+
+
+def _parse_int(digits: str) -> int | str:
+    return int(digits) if len(digits) <= _MAX_DIGITS else LONG_INTEGER
 
 
 def _json_type(value: Any) -> str:
@@ -181,6 +186,11 @@ def validate(
             )
             continue
         raw, body = nesting.bounded(raw)
+        if LONG_INTEGER in body:
+            rejected.append(
+                {"index": index, "error": f"holds an integer longer than {_MAX_DIGITS} digits"}
+            )
+            continue
         try:
             ev = Event.model_validate(raw)
             extras = folding.read_extras(ev)

@@ -207,11 +207,24 @@ def test_body_nested_too_deep_to_parse_is_a_400(shared_server: Server) -> None:
     assert "deep" in resp.json()["detail"]
 
 
-def test_body_with_a_100000_digit_integer_is_a_400(shared_server: Server) -> None:
-    body = b'{"events": [{"name": "tool", "run_id": "x", "input": ' + b"9" * 100_000 + b"}]}"
+@pytest.mark.parametrize("digits", [4301, 5001, 100_000])
+def test_an_integer_too_long_to_read_rejects_its_event_only(
+    shared_server: Server, digits: int
+) -> None:
+    """The SDK sends an argument of ``10**5000`` as its digits: that event is refused,
+    not its batch (a 500 once, then a 400 for the whole batch)."""
+    good, bad = uid(), uid()
+    body = b'{"events": [{"name": "tool", "run_id": "%s", "input": %s},' % (
+        bad.encode(),
+        b"9" * digits,
+    ) + b' {"name": "tool", "run_id": "%s", "input": %s}]}' % (good.encode(), b"9" * 4300)
     resp = _post_raw(shared_server, body)
-    assert resp.status_code == 400
-    assert "digits" in resp.json()["detail"]
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["rejected"] == [
+        {"index": 0, "error": "holds an integer longer than 4300 digits"}
+    ]
+    assert shared_server.run(good)["input"] == int("9" * 4300)
+    shared_server.runs()
 
 
 def test_batch_larger_than_the_limit_is_a_413_with_a_message(shared_server: Server) -> None:
@@ -256,9 +269,10 @@ def test_rows_stored_before_the_bounds_still_read(server: Server) -> None:
     server.runs()
 
 
-def test_sdk_batch_with_one_huge_token_count_loses_only_that_event(server: Server) -> None:
-    """``set_usage(prompt_tokens=10**20)`` made the receiver answer 500 and the SDK
-    dropped the whole batch after retrying; now only that event is refused."""
+def test_sdk_batch_with_huge_numbers_loses_only_their_events(server: Server) -> None:
+    """``set_usage(prompt_tokens=10**20)`` or an argument of ``10**5000`` made the
+    receiver answer 500 and the SDK dropped the whole batch after retrying; now only
+    those events are refused."""
     observatory.init(api_url=server.url, app_id="bounds", flush_interval=0.05, max_retries=1)
     try:
 
@@ -268,10 +282,15 @@ def test_sdk_batch_with_one_huge_token_count_loses_only_that_event(server: Serve
                 observatory.current_run().set_usage(model="gpt-4o", prompt_tokens=10**20)
             return "ok"
 
+        @observatory.tool
+        def big(number: int) -> None:
+            return None
+
         @observatory.agent
         def agent() -> None:
             for n in range(10):
                 call(n)
+            big(10**5000)
 
         agent()
         observatory.flush(10)
@@ -279,7 +298,8 @@ def test_sdk_batch_with_one_huge_token_count_loses_only_that_event(server: Serve
     finally:
         observatory.shutdown(timeout=5)
         _state._clear()
-    assert stats["dropped"].get("rejected_by_receiver") == 1, stats
+    # the llm call's end (its usage) and the tool's start (its input)
+    assert stats["dropped"].get("rejected_by_receiver") == 2, stats
     runs = server.runs()
-    assert len(runs) == 11
+    assert len(runs) == 12
     assert sum(r["status"] == "started" for r in runs) == 1  # the call whose end was refused
