@@ -303,3 +303,24 @@ def test_sdk_batch_with_huge_numbers_loses_only_their_events(server: Server) -> 
     runs = server.runs()
     assert len(runs) == 12
     assert sum(r["status"] == "started" for r in runs) == 1  # the call whose end was refused
+
+
+def test_sdk_counts_every_rejection_beyond_the_listed_ones(server: Server) -> None:
+    observatory.init(
+        api_url=server.url, app_id="bounds", flush_interval=0.05, batch_size=3000, max_retries=1
+    )
+    try:
+
+        @observatory.llm
+        def call() -> None:
+            observatory.current_run().set_usage(prompt_tokens=10**20)
+
+        for _ in range(1200):
+            call()
+        observatory.flush(30)
+        stats = observatory.stats()
+    finally:
+        observatory.shutdown(timeout=5)
+        _state._clear()
+    assert stats["dropped"].get("rejected_by_receiver") == 1200, stats
+    assert stats["sent"] == 1200  # the start events
