@@ -147,7 +147,8 @@ class Event(BaseModel):
             return None
         if value.tzinfo is None:
             raise ValueError("timestamp must carry a timezone (use ISO-8601 with Z)")
-        if not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:
+        # the year alone settles it but at the edges (comparing is ~10x slower)
+        if not 1970 < value.year < 9999 and not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:
             raise ValueError(
                 f"{value.isoformat()} is outside the supported range "
                 "1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z (UTC)"
