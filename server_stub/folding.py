@@ -20,7 +20,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from observatory.protocol import MAX_TAG_LENGTH, MAX_TAGS, Event, total_tokens
+from observatory.protocol import (
+    MAX_EMAIL_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    Event,
+    total_tokens,
+)
 
 from .models import runs
 
@@ -55,11 +63,13 @@ class Extras:
     app_id: str | None
 
 
-def _str_or_none(value: Any, label: str) -> str | None:
+def _str_or_none(value: Any, label: str, max_length: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{label} must be a string, got {type(value).__name__}")
+    if len(value) > max_length:  # the column's size (PostgreSQL enforces it)
+        raise ValueError(f"{label} must be at most {max_length} characters, got {len(value)}")
     return value
 
 
@@ -91,10 +101,12 @@ def read_extras(ev: Event) -> Extras:
         raise ValueError(f"at most {MAX_TAGS} tags per event, got {len(tags)}")
     return Extras(
         tags=tuple(sorted(set(tags))),
-        user_email=_str_or_none(meta.get("user_email"), "metadata.user_email") or ev.user_email,
-        agent=_str_or_none(meta.get("agent"), "metadata.agent"),
-        run_name=_str_or_none(meta.get("run_name"), "metadata.run_name") or ev.run_name,
-        app_id=_str_or_none(meta.get("app_id"), "metadata.app_id"),
+        user_email=_str_or_none(meta.get("user_email"), "metadata.user_email", MAX_EMAIL_LENGTH)
+        or ev.user_email,
+        agent=_str_or_none(meta.get("agent"), "metadata.agent", MAX_NAME_LENGTH),
+        run_name=_str_or_none(meta.get("run_name"), "metadata.run_name", MAX_NAME_LENGTH)
+        or ev.run_name,
+        app_id=_str_or_none(meta.get("app_id"), "metadata.app_id", MAX_ID_LENGTH),
     )
 
 

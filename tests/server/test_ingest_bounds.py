@@ -104,6 +104,12 @@ BAD_VALUES = [
     ({"name": "llm", "total_tokens": True}, "total_tokens"),
     ({"name": "tool", "tags": [1]}, "tags"),
     ({"name": "tool", "user_email": 5}, "user_email"),
+    ({"name": "tool", "user_email": "u" * 321}, "user_email"),
+    # what metadata says with meaning fits the columns it is stored in
+    ({"name": "tool", "metadata": {"agent": "a" * 201}}, "metadata.agent"),
+    ({"name": "tool", "metadata": {"user_email": "u" * 321}}, "metadata.user_email"),
+    ({"name": "tool", "metadata": {"run_name": "r" * 201}}, "metadata.run_name"),
+    ({"name": "tool", "metadata": {"app_id": "a" * 201}}, "metadata.app_id"),
 ]
 
 
