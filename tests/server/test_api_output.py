@@ -95,3 +95,26 @@ def test_a_chat_inside_a_run_shows_the_runs_agent(shared_server: Server) -> None
     )
     messages = shared_server.client.get(f"/api/threads/{thread}").json()["messages"]
     assert [m["agent"] for m in messages] == ["billing", "refunds", "says-so"]
+
+
+def test_a_total_the_provider_did_not_say_is_derived_by_the_receiver(server: Server) -> None:
+    from types import SimpleNamespace
+
+    import observatory
+    from observatory import _state
+
+    observatory.init(api_url=server.url, app_id="usage", flush_interval=0.05)
+    try:
+
+        @observatory.llm
+        def anthropic_style() -> SimpleNamespace:
+            usage = SimpleNamespace(input_tokens=7, output_tokens=3)
+            return SimpleNamespace(model="claude-sonnet-4", usage=usage)
+
+        anthropic_style()
+        observatory.flush(10)
+    finally:
+        observatory.shutdown(timeout=5)
+        _state._clear()
+    [run] = server.runs()
+    assert (run["prompt_tokens"], run["completion_tokens"], run["total_tokens"]) == (7, 3, 10)
