@@ -134,6 +134,19 @@ LONG_INTEGER = "__observatory_integer_too_long__"
 """Stands in for such an integer while parsing, so that only its event is rejected."""
 
 
+def _valid_unicode(raw: Any, body: str) -> tuple[Any, str]:
+    """``raw`` and its JSON text with lone surrogates (``"\\ud800"`` is valid JSON, not
+    valid Unicode, and no store takes it) replaced by U+FFFD."""
+    if body.isascii():  # a flag lookup: the common case costs nothing
+        return raw, body
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        body = body.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return json.loads(body), body
+    return raw, body
+
+
 def _parse_int(digits: str) -> int | str:
     return int(digits) if len(digits) <= _MAX_DIGITS else LONG_INTEGER
 
@@ -185,7 +198,7 @@ def validate(
                 {"index": index, "error": f"event must be a JSON object, got {_json_type(raw)}"}
             )
             continue
-        raw, body = nesting.bounded(raw)
+        raw, body = _valid_unicode(*nesting.bounded(raw))
         if LONG_INTEGER in body:
             rejected.append(
                 {"index": index, "error": f"holds an integer longer than {_MAX_DIGITS} digits"}

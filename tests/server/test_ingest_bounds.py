@@ -330,3 +330,24 @@ def test_sdk_counts_every_rejection_beyond_the_listed_ones(server: Server) -> No
         _state._clear()
     assert stats["dropped"].get("rejected_by_receiver") == 1200, stats
     assert stats["sent"] == 1200  # the start events
+
+
+@pytest.mark.parametrize("field", ["input", "output", "error", "metadata", "run_name"])
+def test_lone_surrogates_are_replaced_not_a_500(shared_server: Server, field: str) -> None:
+    """``"\\ud800"`` is valid JSON but not valid Unicode: SQLite (and PostgreSQL) refuse
+    to store it, which failed the whole batch."""
+    bad, good = uid(), uid()
+    value: Any = {"agent": "\ud800x"} if field == "metadata" else "\ud800x"
+    body = json.dumps(
+        {
+            "events": [
+                {"name": "tool", "run_id": bad, field: value},
+                {"name": "tool", "run_id": good},
+            ]
+        }
+    ).encode()
+    resp = _post_raw(shared_server, body)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["accepted"] == 2
+    assert "\ufffd" in json.dumps(shared_server.run(bad), ensure_ascii=False)
+    _assert_reads_work(shared_server, good)
