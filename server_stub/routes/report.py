@@ -21,7 +21,7 @@ _ERRORS = {
     400: {"description": "body is not JSON / not an object with an events list / bad gzip"},
     401: {"description": "missing, unknown or revoked API key"},
     403: {"description": "no API key exists and the caller is not on loopback"},
-    413: {"description": "body larger than the limit (after decompression)"},
+    413: {"description": "body larger than the limit (after decompression), or too many events"},
     415: {"description": "unsupported Content-Encoding"},
 }
 
