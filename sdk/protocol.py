@@ -38,10 +38,11 @@ MAX_TAGS = 100
 """Tags per event (``tags`` and ``metadata.tags`` together)."""
 MAX_TAG_LENGTH = 200
 
-MAX_TOKENS = 2**53 - 1
-"""Largest token count (and sum of ``prompt_tokens + completion_tokens``): exact as a
-JSON number in every client (JavaScript's ``Number.MAX_SAFE_INTEGER``) and far from
-overflowing the store's 64-bit integers."""
+MAX_TOKENS = 10**12
+"""Largest token count (and sum of ``prompt_tokens + completion_tokens``): 100,000 times
+the largest context window today, exact as a JSON number in every client, and small
+enough that sums over millions of runs (the hourly rollups, ``SUM()`` in SQL) stay
+within the store's 64-bit integers."""
 MAX_LATENCY_S = 10 * 366 * 86_400.0
 """Ten years: a lone run event's ``latency_s`` at most (its start is computed from it)."""
 MIN_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)

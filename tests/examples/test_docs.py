@@ -104,7 +104,7 @@ def test_protocol_doc_follows_the_event_model() -> None:
     assert f"{protocol.MAX_BATCH_EVENTS:,} events" in text
     assert f"nest at most {protocol.MAX_NESTING} levels" in text
     assert protocol.TRUNCATION_MARKER in text
-    assert protocol.MAX_TOKENS == 2**53 - 1 and "2⁵³−1" in text
+    assert protocol.MAX_TOKENS == 10**12 and "0 … 10¹²" in text
     assert f"{protocol.MAX_LATENCY_S:,.0f} (ten years)" in text
     for field in ("cached_tokens", "latency_s", "tags", "user_email", "run_name"):
         assert f"`{field}`" in text and field in protocol.Event.model_fields
