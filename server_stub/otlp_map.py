@@ -130,12 +130,50 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _first(attrs: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        value = attrs.get(key)
-        if value is not None and value != "":
-            return value
-    return None
+_ALIASES: dict[str, tuple[str, int]] = {
+    name: (field, rank)
+    for field, names in (
+        ("prompt_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                           "llm.token_count.prompt")),
+        ("completion_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                               "llm.token_count.completion")),
+        ("total_tokens", ("gen_ai.usage.total_tokens", "llm.token_count.total")),
+        ("cached_tokens", ("gen_ai.usage.cache_read.input_tokens",
+                           "gen_ai.usage.cache_read_input_tokens",
+                           "llm.token_count.prompt_details.cache_read")),
+        ("model", ("gen_ai.response.model", "gen_ai.request.model", "llm.model_name",
+                   "embedding.model_name")),
+        ("provider", ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")),
+        ("thread", ("gen_ai.conversation.id", "session.id")),
+        ("tool_name", ("gen_ai.tool.name", "tool.name")),
+        ("given", ("gen_ai.input.messages", "gen_ai.prompt", "input.value")),
+        ("made", ("gen_ai.output.messages", "gen_ai.completion", "output.value")),
+        ("tool_in", ("gen_ai.tool.call.arguments", "input.value")),
+        ("tool_out", ("gen_ai.tool.call.result", "output.value")),
+    )
+    for rank, name in enumerate(names)
+}
+"""Attribute → (what it says, preference: the lowest rank present wins). Current
+GenAI names first, then the older ones, then OpenInference's."""
+# input.value / output.value say two things (llm or tool input); the table keeps one
+_TWICE = {"input.value": ("given", 2), "output.value": ("made", 2)}
+
+
+def pick(attrs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One pass over a span's attributes: what they say by :data:`_ALIASES`, and the
+    attributes kept as metadata (all but the bulky ones that became fields)."""
+    picked: dict[str, tuple[int, Any]] = {}
+    kept: dict[str, Any] = {}
+    for key, value in attrs.items():
+        alias = _ALIASES.get(key)
+        if alias is not None and value is not None and value != "":
+            for field_name, rank in (alias, _TWICE[key]) if key in _TWICE else (alias,):
+                old = picked.get(field_name)
+                if old is None or rank < old[0]:
+                    picked[field_name] = (rank, value)
+        if key not in _FIELD_ATTRIBUTES and not key.startswith(_BULKY_PREFIXES):
+            kept[key] = value
+    return {name: value for name, (_, value) in picked.items()}, kept
 
 
 def _moment(unix_nano: int) -> datetime:
@@ -156,31 +194,14 @@ def run_type(attrs: dict[str, Any]) -> str:
     return "span"
 
 
-def _usage(attrs: dict[str, Any]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for key, names in (
-        ("prompt_tokens", ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                           "llm.token_count.prompt")),
-        ("completion_tokens", ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                               "llm.token_count.completion")),
-        ("total_tokens", ("gen_ai.usage.total_tokens", "llm.token_count.total")),
-        ("cached_tokens", ("gen_ai.usage.cache_read.input_tokens",
-                           "gen_ai.usage.cache_read_input_tokens",
-                           "llm.token_count.prompt_details.cache_read")),
-    ):
-        value = _int(_first(attrs, *names))
-        if value is not None:
-            found[key] = value
-    return found
+_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens")
 
 
-def _io(run: str, attrs: dict[str, Any], span_events: list[tuple[str, dict[str, Any]]]) -> tuple[Any, Any]:
+def _io(run: str, attrs: dict[str, Any], said: dict[str, Any],
+        span_events: list[tuple[str, dict[str, Any]]]) -> tuple[Any, Any]:
     if run == "tool":
-        tool_in = _first(attrs, "gen_ai.tool.call.arguments", "input.value")
-        tool_out = _first(attrs, "gen_ai.tool.call.result", "output.value")
-        return _json(tool_in), _json(tool_out)
-    given = _first(attrs, "gen_ai.input.messages", "gen_ai.prompt", "input.value")
-    made = _first(attrs, "gen_ai.output.messages", "gen_ai.completion", "output.value")
+        return _json(said.get("tool_in")), _json(said.get("tool_out"))
+    given, made = said.get("given"), said.get("made")
     for name, event_attrs in span_events:  # the older conventions' span events
         if given is None and name == "gen_ai.content.prompt":
             given = event_attrs.get("gen_ai.prompt")
@@ -265,25 +286,27 @@ def _evaluation_comment(event_attrs: dict[str, Any]) -> str:
     return f"{text}: {explanation}" if explanation else text
 
 
-def span_events(span: Any, trace: str, resource: dict[str, Any], scope: str) -> list[dict[str, Any]]:
+def span_events(
+    span: Any, attrs: dict[str, Any], trace: str, resource: dict[str, Any], scope: str
+) -> list[dict[str, Any]]:
     """The events of one span (its run event first); ids already checked."""
     span_id = span.span_id.hex()
     parent = span.parent_span_id.hex() if len(span.parent_span_id) == 8 else None
     if parent == "0000000000000000":
         parent = None
-    attrs = attributes(span.attributes)
+    said, kept = pick(attrs)
     events_of_span = [(e.name, attributes(e.attributes)) for e in span.events]
     kind = run_type(attrs)
     start, end = span.start_time_unix_nano, span.end_time_unix_nano or span.start_time_unix_nano
     ended = _moment(end)
     agent = attrs.get("gen_ai.agent.name")
     if kind == "tool":
-        name = _first(attrs, "gen_ai.tool.name", "tool.name") or span.name
+        name = said.get("tool_name") or span.name
     elif kind == "agent":
         name = agent or span.name
     else:
         name = span.name
-    thread = _first(attrs, "gen_ai.conversation.id", "session.id")
+    thread = said.get("thread")
     user = attrs.get("user.id")
     meta: dict[str, Any] = {"run_name": str(name)[:200] or kind}
     if isinstance(agent, str) and agent:
@@ -294,7 +317,7 @@ def span_events(span: Any, trace: str, resource: dict[str, Any], scope: str) -> 
         meta["thread_id"] = thread = str(thread)
     else:
         thread = None
-    provider = _first(attrs, "gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
+    provider = said.get("provider")
     if provider is not None:
         meta["provider"] = provider
     service = resource.get("service.name")
@@ -303,13 +326,9 @@ def span_events(span: Any, trace: str, resource: dict[str, Any], scope: str) -> 
     if scope:
         meta["otel.scope"] = scope
     meta["otel.kind"] = span.kind
-    kept = {
-        k: v for k, v in attrs.items()
-        if k not in _FIELD_ATTRIBUTES and not k.startswith(_BULKY_PREFIXES)
-    }
     if kept:
         meta["attributes"] = kept
-    given, made = _io(kind, attrs, events_of_span)
+    given, made = _io(kind, attrs, said, events_of_span)
     error = _error(attrs, span.status, events_of_span)
     run: dict[str, Any] = {
         "event_id": span_id,
@@ -323,14 +342,13 @@ def span_events(span: Any, trace: str, resource: dict[str, Any], scope: str) -> 
         "status": "error" if error is not None else "success",
         "metadata": meta,
     }
-    model = _first(attrs, "gen_ai.response.model", "gen_ai.request.model", "llm.model_name",
-                   "embedding.model_name")
+    model = said.get("model")
     if isinstance(model, str):
         run["model"] = model[:200]
-    run.update(_usage(attrs))
-    cached = run.pop("cached_tokens", None)
-    if cached is not None:
-        run["cached_tokens"] = cached
+    for key in _USAGE:
+        count = _int(said.get(key))
+        if count is not None:
+            run[key] = count
     if given is not None:
         run["input"] = given
     if made is not None:
@@ -389,9 +407,10 @@ def map_request(request: ExportTraceServiceRequest) -> Mapped:
                 if problem is not None:
                     mapped.rejected.append(f"span {span.name!r}: {problem}")
                     continue
-                if any(kv.key == OWN_SPAN_ATTRIBUTE for kv in span.attributes):
+                attrs = attributes(span.attributes)
+                if OWN_SPAN_ATTRIBUTE in attrs:
                     continue  # an Observatory run: the SDK reports it itself
                 trace = span.trace_id.hex()
                 mapped.run_event_span[len(events)] = span.span_id.hex()
-                events.extend(span_events(span, trace, resource, scope))
+                events.extend(span_events(span, attrs, trace, resource, scope))
     return mapped
