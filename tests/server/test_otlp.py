@@ -108,6 +108,40 @@ def test_stock_exporters_store_genai_spans_as_a_tree(tracer: Any, server: Server
     ]
 
 
+def test_older_names_cache_pricing_users_and_evaluations(tracer: Any, server: Server) -> None:
+    price = server.client.put("/api/costs/model-x",
+                              json={"input": 2.0, "output": 8.0, "cached_input": 0.5},
+                              headers=server.headers())
+    assert price.status_code == 200, price.text
+    with tracer.start_as_current_span("completion") as span:
+        span.set_attributes({
+            "gen_ai.operation.name": "text_completion",
+            "gen_ai.system": "acme",
+            "gen_ai.request.model": "model-x",
+            "gen_ai.usage.prompt_tokens": 1000,
+            "gen_ai.usage.completion_tokens": 100,
+            "gen_ai.usage.cache_read_input_tokens": 800,
+            "user.id": "ada@example.com",
+        })
+        span.add_event("gen_ai.evaluation.result", {
+            "gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.label": "Relevant",
+            "gen_ai.evaluation.score.value": 0.1, "gen_ai.evaluation.explanation": "on topic"})
+        span.add_event("gen_ai.evaluation.result", {
+            "gen_ai.evaluation.name": "faithfulness", "gen_ai.evaluation.score.value": 0.2})
+        span.add_event("gen_ai.evaluation.result", {"gen_ai.evaluation.name": "no verdict"})
+        run_id = f"{span.get_span_context().span_id:016x}"
+    run = server.run(run_id)
+    assert (run["type"], run["model"], run["metadata"]["provider"]) == ("llm", "model-x", "acme")
+    assert (run["prompt_tokens"], run["cached_tokens"], run["user_email"]) == (1000, 800, "ada@example.com")
+    assert run["cost"] == pytest.approx((200 * 2.0 + 800 * 0.5 + 100 * 8.0) / 1e6)
+    ratings = [(f["rating"], f["comment"]) for f in run["feedback"]]
+    assert ratings == [
+        ("positive", "name=relevance label=Relevant score=0.1: on topic"),  # the label decides
+        ("negative", "name=faithfulness score=0.2"),
+    ]
+    assert server.runs(user_email="ada@example.com")[0]["run_id"] == run_id
+
+
 def test_exported_twice_is_stored_once(server: Server) -> None:
     body = _request([_span(b"\x01" * 16, b"\x02" * 8, "step")]).SerializeToString()
     for _ in range(2):
