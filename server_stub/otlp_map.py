@@ -230,8 +230,9 @@ def _message_content(message: dict[str, Any]) -> Any:
     parts = message.get("parts")
     if isinstance(parts, list):
         texts = [p.get("content") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
-        if texts and len(texts) == len(parts) and all(isinstance(t, str) for t in texts):
-            return "\n".join(texts)
+        strings = [t for t in texts if isinstance(t, str)]
+        if strings and len(strings) == len(parts):
+            return "\n".join(strings)
         return parts or None
     return message.get("content")
 

@@ -104,7 +104,8 @@ def response(kind: str, rejected: int, message: str) -> bytes:
         answer.partial_success.rejected_spans = rejected
         answer.partial_success.error_message = message
     if kind == PROTOBUF:
-        return answer.SerializeToString()
+        data: bytes = answer.SerializeToString()
+        return data
     return json.dumps(json_format.MessageToDict(answer)).encode()
 
 

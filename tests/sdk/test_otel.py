@@ -113,3 +113,20 @@ def test_without_a_recording_provider_otel_changes_nothing() -> None:
     (start, end) = out["events"]
     assert "span_id" not in start and len(start["run_id"]) == 36
     assert start["trace_id"] == start["run_id"].replace("-", "")
+
+
+def test_otel_stays_unimported_when_off() -> None:
+    code = """
+        import sys, observatory
+        observatory.init(api_url="http://127.0.0.1:9", enabled=True)
+        @observatory.agent
+        def f():
+            return 1
+        f()
+        print(sorted(m for m in sys.modules if m.startswith("opentelemetry")))
+    """
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                          env={**os.environ, "OBSERVATORY_SHUTDOWN_TIMEOUT": "0.2"},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "opentelemetry.sdk" not in proc.stdout and "opentelemetry.trace" not in proc.stdout
