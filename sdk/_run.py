@@ -265,11 +265,16 @@ class Run:
 
     @contextmanager
     def activate(self) -> Iterator[Run]:
-        """Make this the current run inside the block, so runs started there nest under it."""
+        """Make this the current run inside the block, so runs started there nest under it
+        (and, with ``init(otel=True)``, its span the current OpenTelemetry span)."""
         token = current_run_var.set(self)
+        tracing = self._client.otel if self.span is not None else None
+        span_token = tracing.attach(self.span) if tracing is not None else None
         try:
             yield self
         finally:
+            if tracing is not None and span_token is not None:
+                tracing.detach(span_token)
             current_run_var.reset(token)
 
     def end(

@@ -73,10 +73,18 @@ def test_runs_become_nested_genai_spans_with_the_users_spans_inside() -> None:
             return 1
 
         planner()
+        manual = observatory.start_run("agent", "by-hand", run_id="lc-1")
+        with manual.activate():
+            with tracer.start_as_current_span("inside by-hand"):
+                pass
+        manual.end("done")
         observatory.flush(5)
         dump(exporter.get_finished_spans(), transport)
     """)
     spans = {s["name"]: s for s in out["spans"]}
+    by_hand = spans["invoke_agent by-hand"]
+    assert spans["inside by-hand"]["parent"] == by_hand["id"]  # activate() makes the span current
+    assert by_hand["attrs"]["observatory.run_id"] == "lc-1"  # an explicit run id is kept
     agent, llm, tool, http = (spans[n] for n in
                               ("invoke_agent planner", "chat gpt-4o", "execute_tool fails", "POST /v1/chat"))
     assert agent["parent"] is None and llm["parent"] == agent["id"] and tool["parent"] == agent["id"]
