@@ -411,7 +411,11 @@ def map_request(request: ExportTraceServiceRequest) -> Mapped:
                 attrs = attributes(span.attributes)
                 if OWN_SPAN_ATTRIBUTE in attrs:
                     continue  # an Observatory run: the SDK reports it itself
-                trace = span.trace_id.hex()
+                try:
+                    made = span_events(span, attrs, span.trace_id.hex(), resource, scope)
+                except Exception as exc:  # one odd span never costs the request
+                    mapped.rejected.append(f"span {span.span_id.hex()}: cannot be read: {exc!r}")
+                    continue
                 mapped.run_event_span[len(events)] = span.span_id.hex()
-                events.extend(span_events(span, attrs, trace, resource, scope))
+                events.extend(made)
     return mapped

@@ -205,6 +205,23 @@ def test_json_uses_hex_ids_and_answers_in_json(server: Server) -> None:
     assert run["error"]["message"] == "index offline" and run["latency_s"] == 0.25
 
 
+def test_odd_attribute_values_are_stored_as_sent(server: Server) -> None:
+    odd = _span(b"\x0d" * 16, b"\x0e" * 8, "chat odd", **{
+        "gen_ai.operation.name": "chat",
+        "gen_ai.conversation.id": "t" * 300,  # longer than a thread id may be: no messages
+        "gen_ai.input.messages": "[not json",
+        "gen_ai.output.messages": '[{"role": "robot", "parts": ["x", 1]}, "loose"]',
+        "gen_ai.usage.input_tokens": "many",
+        "gen_ai.request.model": "m" * 500,
+    })
+    resp = server.client.post("/v1/traces", content=_request([odd]).SerializeToString(),
+                              headers={"Content-Type": "application/x-protobuf"})
+    assert resp.status_code == 200
+    assert ExportTraceServiceResponse.FromString(resp.content).partial_success.rejected_spans == 0
+    run = server.run("0e" * 8)
+    assert run["input"] == "[not json" and run["prompt_tokens"] is None and len(run["model"]) == 200
+
+
 def test_full_success_has_no_partial_success(server: Server) -> None:
     resp = server.client.post("/v1/traces", json={"resourceSpans": []})
     assert resp.status_code == 200 and resp.json() == {}
