@@ -288,9 +288,15 @@ def _evaluation_comment(event_attrs: dict[str, Any]) -> str:
 
 
 def span_events(
-    span: Any, attrs: dict[str, Any], trace: str, resource: dict[str, Any], scope: str
+    span: Any,
+    attrs: dict[str, Any],
+    trace: str,
+    resource: dict[str, Any],
+    scope: str,
+    enclosing_agent: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The events of one span (its run event first); ids already checked."""
+    """The events of one span (its run event first); ids already checked.
+    ``enclosing_agent`` names the agent of a span without ``gen_ai.agent.name``."""
     span_id = span.span_id.hex()
     parent = span.parent_span_id.hex() if len(span.parent_span_id) == 8 else None
     if parent == "0000000000000000":
@@ -300,11 +306,11 @@ def span_events(
     kind = run_type(attrs)
     start, end = span.start_time_unix_nano, span.end_time_unix_nano or span.start_time_unix_nano
     ended = _moment(end)
-    agent = attrs.get("gen_ai.agent.name")
+    agent = attrs.get("gen_ai.agent.name") or enclosing_agent
     if kind == "tool":
         name = said.get("tool_name") or span.name
     elif kind == "agent":
-        name = agent or span.name
+        name = attrs.get("gen_ai.agent.name") or span.name
     else:
         name = span.name
     thread = said.get("thread")
@@ -394,10 +400,35 @@ def _check_ids(span: Any) -> str | None:
     return None
 
 
+MAX_AGENT_DEPTH = 100
+"""Ancestors searched for an enclosing agent (also cuts parent cycles)."""
+
+
+def _enclosing_agents(
+    spans: list[tuple[Any, dict[str, Any], dict[str, Any], str]],
+) -> dict[bytes, str | None]:
+    """Span id → the ``gen_ai.agent.name`` of its nearest ancestor in this request that
+    has one: runs inside an agent carry its name, as the SDK's runs do."""
+    parents = {span.span_id: span.parent_span_id for span, _, _, _ in spans}
+    names = {
+        span.span_id: name
+        for span, attrs, _, _ in spans
+        if isinstance(name := attrs.get("gen_ai.agent.name"), str) and name
+    }
+    found: dict[bytes, str | None] = {}
+    for span, _, _, _ in spans:
+        node, depth = parents.get(span.span_id), 0
+        while node and node not in names and depth < MAX_AGENT_DEPTH:
+            node, depth = parents.get(node), depth + 1
+        found[span.span_id] = names.get(node) if node else None
+    return found
+
+
 def map_request(request: ExportTraceServiceRequest) -> Mapped:
     """Every span of an export request as events; spans with bad ids are refused alone."""
     mapped = Mapped()
     events = mapped.events
+    spans: list[tuple[Any, dict[str, Any], dict[str, Any], str]] = []
     for resource_spans in request.resource_spans:
         resource = attributes(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
@@ -411,11 +442,16 @@ def map_request(request: ExportTraceServiceRequest) -> Mapped:
                 attrs = attributes(span.attributes)
                 if OWN_SPAN_ATTRIBUTE in attrs:
                     continue  # an Observatory run: the SDK reports it itself
-                try:
-                    made = span_events(span, attrs, span.trace_id.hex(), resource, scope)
-                except Exception as exc:  # one odd span never costs the request
-                    mapped.rejected.append(f"span {span.span_id.hex()}: cannot be read: {exc!r}")
-                    continue
-                mapped.run_event_span[len(events)] = span.span_id.hex()
-                events.extend(made)
+                spans.append((span, attrs, resource, scope))
+    agents = _enclosing_agents(spans)
+    for span, attrs, resource, scope in spans:
+        try:
+            made = span_events(
+                span, attrs, span.trace_id.hex(), resource, scope, agents[span.span_id]
+            )
+        except Exception as exc:  # one odd span never costs the request
+            mapped.rejected.append(f"span {span.span_id.hex()}: cannot be read: {exc!r}")
+            continue
+        mapped.run_event_span[len(events)] = span.span_id.hex()
+        events.extend(made)
     return mapped

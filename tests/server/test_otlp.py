@@ -205,6 +205,24 @@ def test_json_uses_hex_ids_and_answers_in_json(server: Server) -> None:
     assert run["error"]["message"] == "index offline" and run["latency_s"] == 0.25
 
 
+def test_runs_inside_an_agent_span_of_the_same_export_carry_its_name(server: Server) -> None:
+    trace = b"\x11" * 16
+    agent = _span(trace, b"\x12" * 8, "invoke_agent", **{"gen_ai.operation.name": "invoke_agent",
+                                                          "gen_ai.agent.name": "triage"})
+    http = _span(trace, b"\x13" * 8, "GET /kb")
+    http.parent_span_id = agent.span_id
+    chat = _span(trace, b"\x14" * 8, "chat", **{"gen_ai.operation.name": "chat"})
+    chat.parent_span_id = http.span_id
+    other = _span(trace, b"\x15" * 8, "unrelated")
+    # children first, as a batch processor exports them (a child ends before its parent)
+    body = _request([chat, http, agent, other]).SerializeToString()
+    resp = server.client.post("/v1/traces", content=body,
+                              headers={"Content-Type": "application/x-protobuf"})
+    assert resp.status_code == 200
+    assert sorted(r["name"] for r in server.runs(agent="triage")) == ["GET /kb", "chat", "triage"]
+    assert server.run("15" * 8)["agent"] is None
+
+
 def test_odd_attribute_values_are_stored_as_sent(server: Server) -> None:
     odd = _span(b"\x0d" * 16, b"\x0e" * 8, "chat odd", **{
         "gen_ai.operation.name": "chat",
