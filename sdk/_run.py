@@ -310,6 +310,7 @@ class NoopRun:
 
     run_id: str | None = None
     parent_run_id: str | None = None
+    trace_id: str | None = None
 
     def set_output(self, output: Any) -> None:
         """Do nothing."""
