@@ -69,12 +69,14 @@ def init(
     redact: RedactHook | None = None,
     capture_input: bool | None = None,
     capture_output: bool | None = None,
+    otel: bool | None = None,
     transport: Transport | None = None,
 ) -> None:
     """Configure the SDK. Arguments left out come from ``OBSERVATORY_*`` variables, then defaults.
 
     Calling ``init()`` again flushes and replaces the previous configuration.
     ``transport`` replaces HTTP (e.g. :class:`InMemoryTransport` in tests).
+    ``otel=True`` makes each run an OpenTelemetry span too (docs/otel.md).
     """
     options = {key: value for key, value in locals().items() if key != "transport"}
     configure(options, transport=transport)

@@ -51,6 +51,10 @@ class Config:
     redact: RedactHook | None = None
     capture_input: bool = True
     capture_output: bool = True
+    otel: bool = False
+    """Make each run an OpenTelemetry span of the configured tracer provider too
+    (GenAI attributes, current while the run's function runs); costs what a span
+    costs, and imports OpenTelemetry's tracing only when on."""
 
 
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {}

@@ -162,9 +162,6 @@ class Encoder:
                 meta.update(run.metadata)
             if run.tags:
                 tags.extend(t for t in run.tags if t not in tags)
-            if run.otel is not None:
-                meta["trace_id"] = f"{run.otel[0]:032x}"
-                meta["span_id"] = f"{run.otel[1]:016x}"
         if tags:
             meta["tags"] = tags
         return meta
@@ -182,6 +179,11 @@ class Encoder:
             "timestamp": iso_timestamp(when),
             "metadata": self._metadata(run, run.context, run.name),
         }
+        trace_id = run.trace_id
+        if trace_id is not None:
+            event["trace_id"] = trace_id
+        if run.span is not None:
+            event["span_id"] = f"{run.span.get_span_context().span_id:016x}"
         if is_start:
             if config.capture_input:
                 if run.spec is not None and run.kwargs is not None:

@@ -8,8 +8,10 @@ and ``schemas/event.schema.json`` is generated from it.
 Event names:
 
 * ``agent_start`` / ``agent_end`` / ``agent_error`` (and the same for ``llm``,
-  ``tool``): one run's beginning and end, sharing a ``run_id``.
-* ``agent`` / ``llm`` / ``tool`` alone: a complete run in one event.
+  ``tool``, ``span``): one run's beginning and end, sharing a ``run_id``.
+* ``agent`` / ``llm`` / ``tool`` / ``span`` alone: a complete run in one event.
+  ``span`` is any other traced step (an HTTP call, a framework chain), e.g. an
+  OpenTelemetry span that is not a GenAI one (``POST /v1/traces``).
 * ``chat``, ``feedback``, ``saved``: the three custom events with meaning.
 * anything else: a custom event, stored and shown on its run.
 """
@@ -21,7 +23,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-RUN_TYPES = ("agent", "llm", "tool")
+RUN_TYPES = ("agent", "llm", "tool", "span")
 """Event types that describe a run (a step with a start, an end and a latency)."""
 
 PHASES = ("start", "end", "error")
@@ -57,6 +59,9 @@ TRUNCATION_MARKER = "_observatory_truncated"
 MAX_BATCH_EVENTS = 10_000
 """Events per ``POST /api/report`` at most (the SDK sends 500 by default); a larger
 batch is refused whole with 413."""
+TRACE_ID_PATTERN = r"^[0-9a-f]{32}$"
+"""A trace id as in W3C ``traceparent``: 32 lowercase hex digits."""
+SPAN_ID_PATTERN = r"^[0-9a-f]{16}$"
 
 Status = Literal["started", "success", "error"]
 Rating = Literal["positive", "negative"]
@@ -133,6 +138,9 @@ class Event(BaseModel):
     tags: Tag | Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
     user_email: str | None = Field(default=None, max_length=MAX_EMAIL_LENGTH)
     run_name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    # OpenTelemetry: the run's trace, and its own span when it is one (otel=True, /v1/traces)
+    trace_id: str | None = Field(default=None, pattern=TRACE_ID_PATTERN)
+    span_id: str | None = Field(default=None, pattern=SPAN_ID_PATTERN)
     # custom events with meaning
     thread_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
     role: Role | None = None

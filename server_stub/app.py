@@ -13,7 +13,7 @@ from . import costs, db, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
-from .routes import health, report, runs, threads, ui
+from .routes import health, otlp, report, runs, threads, ui
 from .routes import stats as stats_routes
 from .routes import trace as trace_routes
 from .routes.deps import Receiver
@@ -85,7 +85,9 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         docs_url=None,  # served offline by routes/ui.py
         redoc_url=None,
     )
-    for module in (health, report, runs, costs_routes, threads, trace_routes, stats_routes):
+    for module in (
+        health, report, runs, costs_routes, threads, trace_routes, stats_routes, otlp
+    ):
         app.include_router(module.router)
     ui.install(app)
     return app

@@ -149,6 +149,7 @@ def new_run(project_id: int, run_id: str, run_type: str, ts: int) -> dict[str, A
         "output": None,
         "error": None,
         "metadata": {},
+        "trace_id": None,
         "_explicit_name": None,
     }
 
@@ -204,6 +205,8 @@ def merge_event(
     newer = (first is None or ts >= first) and (last is None or ts >= last)
     if ev.parent_run_id is not None and state["parent_run_id"] is None:
         state["parent_run_id"] = ev.parent_run_id
+    if ev.trace_id is not None and state["trace_id"] is None:
+        state["trace_id"] = ev.trace_id
     if app_id is not None and (newer or state["app_id"] in (None, default_app)):
         state["app_id"] = app_id
     elif state["app_id"] is None:

@@ -110,6 +110,7 @@ runs = Table(
     Column("output", Text),
     Column("error", Text),
     Column("metadata", Text),
+    Column("trace_id", String(32)),
     Index("ix_runs_time", "project_id", "sort_time"),
     Index("ix_runs_status", "project_id", "status", "sort_time"),
     Index("ix_runs_model", "project_id", "model", "sort_time"),
@@ -122,6 +123,7 @@ runs = Table(
     Index("ix_runs_parent", "project_id", "parent_run_id"),
     Index("ix_runs_latency", "project_id", "latency_s"),
     Index("ix_runs_cost", "project_id", "subtree_cost"),
+    Index("ix_runs_trace", "project_id", "trace_id"),
 )
 # saved runs only (a partial index): retention's lookup, and nothing to maintain
 # for the great majority of runs, which are never saved

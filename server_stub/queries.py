@@ -11,6 +11,7 @@ import binascii
 import heapq
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
+
+from observatory.protocol import RUN_TYPES, TRACE_ID_PATTERN
 
 from . import db, folding, models, nesting
 
@@ -106,6 +109,7 @@ def run_out(row: Any) -> dict[str, Any]:
         "output": _loads(row["output"]),
         "error": _loads(row["error"]),
         "metadata": _loads(row["metadata"]) or {},
+        "trace_id": row["trace_id"],
     }
 
 
@@ -151,6 +155,13 @@ def _time(values: list[str], name: str) -> int:
     return parse_time(_one(values, name), name)
 
 
+def _trace_id(values: list[str], name: str) -> str:
+    value = _one(values, name).lower()
+    if not re.fullmatch(TRACE_ID_PATTERN, value):
+        raise QueryError(f"{name} must be 32 hex digits (as in traceparent), got {value!r}")
+    return value
+
+
 def _tag_list(values: list[str], name: str) -> list[str]:
     tags = [t.strip() for v in values for t in v.split(",") if t.strip()]
     if not tags:
@@ -169,12 +180,13 @@ FILTERS: dict[str, Filter] = {
     "status": Filter(
         _enum("started", "success", "error"), lambda v, p: r.c.status == v, "run status"
     ),
-    "type": Filter(_enum("agent", "llm", "tool"), lambda v, p: r.c.type == v, "run type"),
+    "type": Filter(_enum(*RUN_TYPES), lambda v, p: r.c.type == v, "run type"),
     "model": Filter(_text, lambda v, p: r.c.model == v, "exact model name"),
     "agent": Filter(_text, lambda v, p: r.c.agent == v, "exact agent name"),
     "user_email": Filter(_text, lambda v, p: r.c.user_email == v, "exact user email"),
     "app_id": Filter(_text, lambda v, p: r.c.app_id == v, "exact app id"),
     "parent_run_id": Filter(_text, lambda v, p: r.c.parent_run_id == v, "direct children of a run"),
+    "trace_id": Filter(_trace_id, lambda v, p: r.c.trace_id == v, "every run of a trace (32 hex)"),
     "min_latency_s": Filter(_number, lambda v, p: r.c.latency_s >= v, "latency ≥ seconds"),
     "max_latency_s": Filter(_number, lambda v, p: r.c.latency_s <= v, "latency ≤ seconds"),
     "min_cost": Filter(_number, lambda v, p: r.c.subtree_cost >= v, "cost incl. subtree ≥ USD"),
