@@ -22,6 +22,7 @@ from typing import Any
 from ._buffer import EventQueue, FlushMarker, Stats
 from ._config import Config
 from ._encode import Encoder
+from ._plain import describe, plain
 from ._transport import Response, Transport, TransportError, classify
 
 logger = logging.getLogger("observatory")
@@ -57,7 +58,7 @@ class Consumer(threading.Thread):
         self.config = config
         self.queue = queue
         self.stats = stats
-        self.encoder = Encoder(config)
+        self.encoder = Encoder(config, warn=self._log_once)
         self._transport_factory = transport_factory
         self._transport: Transport | None = None
         self.outbox: deque[_Batch] = deque()
@@ -173,7 +174,13 @@ class Consumer(threading.Thread):
             if redacted is None:
                 self.stats.drop("redacted")
                 return None
-            event = redacted
+            if type(redacted) is not dict:
+                self.stats.drop("redact_error")
+                self._log_once("redact", "observatory: the redact hook returned %s, not a dict or None; the event was dropped", describe(redacted))
+                return None
+            # The hook may have put anything back: read it as safely as the rest.
+            budget = self.encoder.budget
+            event = {str(key): plain(value, budget) for key, value in redacted.items()}
         return self.encoder.encode(event)
 
     # -- sending -------------------------------------------------------------

@@ -9,8 +9,11 @@ objects or dicts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+import types
 from typing import Any
+
+from ._limits import MAX_TOKENS, token_count
 
 _ALIASES = {
     "prompt_tokens": ("prompt_tokens", "input_tokens"),
@@ -19,26 +22,32 @@ _ALIASES = {
 }
 
 
+_MEMBER_TYPES = (types.MemberDescriptorType, types.GetSetDescriptorType)
+
+
 def _get(obj: Any, key: str) -> Any:
+    # Reads stored values only (an instance's __dict__ or slots, a dict's item):
+    # a property, __getattr__ or a Mapping's own methods would run the user's code.
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
-        return obj.get(key)
+    if issubclass(type(obj), dict):
+        return dict.get(obj, key)
     try:
-        return getattr(obj, key, None)
+        found = inspect.getattr_static(obj, key, None)
+        if isinstance(found, _MEMBER_TYPES) and type(found).__module__ == "builtins":
+            return found.__get__(obj, type(obj))  # a __slots__ member: stored on the instance
     except Exception:
         return None
+    return None if callable(getattr(type(found), "__get__", None)) else found
 
 
 def _as_count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value) if value >= 0 else None
+    return token_count(value)
 
 
 def usage_from(result: Any) -> tuple[dict[str, int], str | None]:
     """``(usage, model)`` found on ``result``; empty usage when there is none."""
-    if result is None or isinstance(result, str | bytes | int | float | list | tuple):
+    if result is None or issubclass(type(result), str | bytes | int | float | list | tuple):
         return {}, None
     usage_obj = _get(result, "usage")
     if usage_obj is None:
@@ -60,5 +69,7 @@ def usage_from(result: Any) -> tuple[dict[str, int], str | None]:
         if cached is not None:
             usage["cached_tokens"] = cached
     if "total_tokens" not in usage and "prompt_tokens" in usage and "completion_tokens" in usage:
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        total = usage["prompt_tokens"] + usage["completion_tokens"]
+        if total <= MAX_TOKENS:
+            usage["total_tokens"] = total
     return usage, model if isinstance(model, str) else None
