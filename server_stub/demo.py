@@ -138,9 +138,11 @@ def run_demo(db_url: str) -> int:
             for msg in thread["messages"]:
                 print(f"  [{msg['timestamp']}] {msg['role']:>9}: {msg['content']}")
             print(f"\n{len(tree)} runs and {len(thread['messages'])} messages stored in {db_url}.")
+            # The store has keys: reads need one too (the demo's own key is revoked below).
+            auth_header = '-H "Authorization: Bearer $OBSERVATORY_API_KEY" ' if key else ""
             print(
                 "Next: `observatory serve`, then e.g. "
-                "curl 'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"
+                f"curl {auth_header}'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"
             )
     finally:
         observatory.shutdown(timeout=2.0)

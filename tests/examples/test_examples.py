@@ -7,6 +7,7 @@ status, latency and cost, threads, feedback, saved runs. An example that rots fa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -250,6 +251,20 @@ def test_emitter_reports_a_priced_run(name: str, with_key: bool, receiver: Recei
         (thread_id,) = printed(stdout, "thread_id")
         messages = rx.get(f"/api/threads/{thread_id}")["messages"]
         assert [(m["role"], m["run_id"]) for m in messages] == [("user", run_id), ("assistant", run_id)]
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["loopback", "bearer"])
+@pytest.mark.parametrize("name", sorted(EMITTER_COMMANDS))
+def test_emitter_hint_reads_the_run_back(name: str, with_key: bool, receiver: Receiver, keyed: Receiver) -> None:
+    # The printed `see it: curl ...` line, pasted into a shell with the same environment.
+    rx = keyed if with_key else receiver
+    stdout = ok(run_program(emitter(name), rx))
+    (run_id,) = printed(stdout, "run_id")
+    (hint,) = re.findall(r"^see it: (curl .+)$", stdout, re.M)
+    if with_key:
+        assert rx.key is not None and rx.key not in hint  # the variable's name, not the secret
+    answer = ok(run_program(["bash", "-c", hint], rx))
+    assert json.loads(answer)["run_id"] == run_id
 
 
 @pytest.mark.parametrize("name", sorted(EMITTER_COMMANDS))
