@@ -309,6 +309,13 @@ def test_every_example_is_run_by_this_file() -> None:
     assert found <= covered, f"add a test for {sorted(found - covered)}"
 
 
+def test_the_examples_readme_lists_every_example() -> None:
+    readme = (EXAMPLES / "README.md").read_text()
+    for path in sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".py", ".sh", ".mjs")):
+        name = path.relative_to(EXAMPLES).as_posix()
+        assert f"[`{name}`]({name})" in readme, f"examples/README.md does not list {name}"
+
+
 @pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".py", ".sh", ".mjs")), ids=lambda p: p.name)
 def test_every_example_says_what_it_shows_and_how_to_run_it(path: Path) -> None:
     head = "\n".join(path.read_text().splitlines()[:30])
