@@ -129,8 +129,25 @@ def _type_name(cls: type) -> str:
     return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
+def _all_plain(pairs: list[tuple[Any, Any]]) -> bool:
+    """Whether every key is a str and every value a str, bool, None or int64 (sent as is)."""
+    for key, item in pairs:
+        kind = type(item)
+        if type(key) is not str or (kind not in _SIMPLE and (kind is not int or not MIN_INT <= item <= MAX_INT)):
+            return False
+    return True
+
+
+def _too_deep(cls: type) -> dict[str, Any]:
+    return {TRUNCATION_MARKER: True, "reason": "max_depth", "max_depth": MAX_DEPTH, "type": _type_name(cls)}
+
+
 class _Walk:
-    """One walk over one value: the remaining budget and the containers on the current path."""
+    """One walk over one value: the values it may still read, the containers on the current path.
+
+    Each container reserves its items from the budget before its children do,
+    so a walk reads at most ``budget`` values, however they are nested.
+    """
 
     __slots__ = ("left", "path")
 
@@ -146,72 +163,84 @@ class _Walk:
             return obj if MIN_INT <= obj <= MAX_INT else _big_int(obj)
         if cls is float:
             return obj if obj - obj == 0.0 else None  # NaN and ±inf give NaN here
+        # Containers are copied by the built-in types' C code: atomic under the
+        # GIL, and blind to an overridden __iter__, items or keys.
+        if cls is dict:
+            pairs = list(obj.items())
+            if depth < MAX_DEPTH and len(pairs) <= self.left and _all_plain(pairs):
+                self.left -= len(pairs)  # the usual leaf: no cycle possible, nothing to convert
+                return dict(pairs)
+            return self.mapping(obj, cls, pairs, depth)
+        if cls is list:
+            return self.items(obj, cls, obj.copy(), depth)
+        if cls is tuple:
+            return self.items(obj, cls, obj, depth)
         if cls in _LEAVES:
             return obj
-        if cls is dict or cls is list or cls is tuple:
-            return self.container(obj, cls, depth)
         try:
             return self.other(obj, cls, depth)
         except Exception:
             return describe(obj)
 
-    def container(self, obj: Any, cls: type, depth: int) -> Any:
+    def _reserve(self, count: int) -> int:
+        """How many of ``count`` items may be read (taken from the budget)."""
+        left = self.left
+        if count <= left:
+            self.left = left - count
+            return count
+        self.left = 0
+        return max(left, 0)
+
+    def items(self, owner: Any, cls: type, items: list[Any] | tuple[Any, ...], depth: int) -> Any:
         if depth >= MAX_DEPTH:
-            return {TRUNCATION_MARKER: True, "reason": "max_depth", "max_depth": MAX_DEPTH, "type": _type_name(cls)}
-        key = id(obj)
-        if key in self.path:
+            return _too_deep(cls)
+        key = id(owner)
+        path = self.path
+        if key in path:
             return "<cycle>"
-        self.path.add(key)
+        path.add(key)
         try:
-            # Copies made by the built-in types' C code: atomic under the GIL and
-            # blind to overridden __iter__/items/keys.
-            if issubclass(cls, dict):
-                return self.mapping(list(dict.items(obj)), depth + 1)
-            if issubclass(cls, list):
-                return self.items(list.copy(obj), depth + 1)
-            if issubclass(cls, tuple):
-                return self.items(obj if cls is tuple else list(tuple.__iter__(obj)), depth + 1)
-            if issubclass(cls, set):
-                return self.items(list(set.__iter__(obj)), depth + 1)
-            return self.items(list(frozenset.__iter__(obj)), depth + 1)
+            count = len(items)
+            keep = self._reserve(count)
+            value = self.value
+            depth += 1
+            out = [
+                item if (kind := type(item)) in _SIMPLE or (kind is int and MIN_INT <= item <= MAX_INT)
+                else value(item, depth)
+                for item in items[:keep]
+            ]
+            if keep < count:
+                out.append({TRUNCATION_MARKER: True, "reason": "size", "omitted_items": count - keep})
+            return out
         finally:
-            self.path.discard(key)
+            path.discard(key)
 
-    def record(self, obj: Any, fields: list[tuple[Any, Any]], cls: type, depth: int) -> Any:
-        """A dataclass or model: its fields as a mapping."""
+    def mapping(self, owner: Any, cls: type, pairs: list[tuple[Any, Any]], depth: int) -> Any:
         if depth >= MAX_DEPTH:
-            return {TRUNCATION_MARKER: True, "reason": "max_depth", "max_depth": MAX_DEPTH, "type": _type_name(cls)}
-        key = id(obj)
-        if key in self.path:
+            return _too_deep(cls)
+        key = id(owner)
+        path = self.path
+        if key in path:
             return "<cycle>"
-        self.path.add(key)
+        path.add(key)
         try:
-            return self.mapping(fields, depth + 1)
+            count = len(pairs)
+            keep = self._reserve(count)
+            value = self.value
+            text = self.key
+            depth += 1
+            out = {
+                k if type(k) is str else text(k): (
+                    v if (kind := type(v)) in _SIMPLE or (kind is int and MIN_INT <= v <= MAX_INT)
+                    else value(v, depth)
+                )
+                for k, v in pairs[:keep]
+            }
+            if keep < count:
+                out[TRUNCATION_MARKER] = {"reason": "size", "omitted_items": count - keep}
+            return out
         finally:
-            self.path.discard(key)
-
-    def items(self, items: list[Any] | tuple[Any, ...], depth: int) -> list[Any]:
-        out: list[Any] = []
-        append = out.append
-        for item in items:
-            if self.left <= 0:
-                append({TRUNCATION_MARKER: True, "reason": "size", "omitted_items": len(items) - len(out)})
-                break
-            self.left -= 1
-            append(item if type(item) in _SIMPLE else self.value(item, depth))
-        return out
-
-    def mapping(self, pairs: list[tuple[Any, Any]], depth: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for done, (key, item) in enumerate(pairs):
-            if self.left <= 0:
-                out[TRUNCATION_MARKER] = {"reason": "size", "omitted_items": len(pairs) - done}
-                break
-            self.left -= 1
-            out[key if type(key) is str else self.key(key)] = (
-                item if type(item) in _SIMPLE else self.value(item, depth)
-            )
-        return out
+            path.discard(key)
 
     def key(self, key: Any) -> str:
         cls = type(key)
@@ -235,10 +264,18 @@ class _Walk:
         """Everything but the exact built-in types: subclasses, records, text, descriptions."""
         if issubclass(cls, enum.Enum):  # before int/str: IntEnum, StrEnum
             if depth >= MAX_DEPTH:
-                return describe(obj)
+                return _too_deep(cls)
             return self.value(object.__getattribute__(obj, "_value_"), depth + 1)
-        if issubclass(cls, (dict, list, tuple, set, frozenset)):
-            return self.container(obj, cls, depth)
+        if issubclass(cls, dict):
+            return self.mapping(obj, cls, list(dict.items(obj)), depth)
+        if issubclass(cls, list):
+            return self.items(obj, cls, list.copy(obj), depth)
+        if issubclass(cls, tuple):
+            return self.items(obj, cls, list(tuple.__iter__(obj)), depth)
+        if issubclass(cls, set):
+            return self.items(obj, cls, list(set.__iter__(obj)), depth)
+        if issubclass(cls, frozenset):
+            return self.items(obj, cls, list(frozenset.__iter__(obj)), depth)
         if issubclass(cls, str):
             return str.__str__(obj)
         if issubclass(cls, int):  # bool cannot be subclassed
@@ -258,7 +295,7 @@ class _Walk:
                     fields.append((name, object.__getattribute__(obj, name)))
                 except AttributeError:
                     continue
-            return self.record(obj, fields, cls, depth)
+            return self.mapping(obj, cls, fields, depth)
         model = _pydantic_base()
         if model is not None and issubclass(cls, model):
             stored = object.__getattribute__(obj, "__dict__")
@@ -268,7 +305,7 @@ class _Walk:
             extra = object.__getattribute__(obj, "__pydantic_extra__")
             if type(extra) is dict:
                 fields.extend(dict.items(extra))
-            return self.record(obj, fields, cls, depth)
+            return self.mapping(obj, cls, fields, depth)
         for base, as_text in _AS_TEXT:
             if issubclass(cls, base):
                 return as_text(obj)
@@ -286,6 +323,10 @@ def plain(value: Any, budget: int = DEFAULT_BUDGET) -> Any:
     if cls in _SIMPLE or (cls is int and MIN_INT <= value <= MAX_INT):
         return value
     try:
+        if cls is dict:  # the usual top level: a few arguments or metadata keys, nothing to convert
+            pairs = list(value.items())
+            if len(pairs) <= budget and _all_plain(pairs):
+                return dict(pairs)
         return _Walk(budget).value(value, 0)
     except Exception:  # RecursionError on a tiny thread stack, MemoryError...
         try:
