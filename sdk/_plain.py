@@ -74,13 +74,23 @@ _PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
 _SIMPLE = frozenset({str, bool, type(None)})
 
 
+_METHOD_FUNC: Any = types.MethodType.__dict__["__func__"]
+
+
 def describe(obj: Any) -> str:
     """A description of ``obj`` made from its type (and, for a few built-ins, their own repr)."""
-    if type(obj) in _REPR_SAFE:
-        try:
+    cls = type(obj)
+    try:
+        if cls in _REPR_SAFE:
             return repr(obj)
-        except Exception:
-            pass
+        if issubclass(cls, type):  # a class with its own metaclass (ABCs, models, enums)
+            return type.__repr__(obj)
+        if cls is types.MethodType:  # a callback such as self.on_token: its repr would repr self
+            func = _METHOD_FUNC.__get__(obj)
+            if type(func) is types.FunctionType:
+                return f"<bound method {func.__qualname__}>"
+    except Exception:
+        pass
     return object.__repr__(obj)
 
 

@@ -60,6 +60,26 @@ def test_iterators_streams_and_lazy_objects_are_described_not_read(memory) -> No
     assert recorded[5] == "range(0, 3)"
 
 
+def test_classes_functions_and_callbacks_are_named(memory) -> None:
+    callback = Spy().__len__
+    Spy.calls = []  # taking the bound method went through __getattribute__: only the SDK counts
+
+    @observatory.tool
+    def register(*callbacks: Any) -> None:
+        pass
+
+    register(Spy, Message, print, test_classes_functions_and_callbacks_are_named, callback)
+    assert observatory.flush(5)
+    assert Spy.calls == []
+    assert by_name(memory.events, "tool_start")[0]["input"]["callbacks"] == [
+        "<class 'tests.sdk.test_transparency.Spy'>",
+        "<class 'tests.sdk.test_transparency.Message'>",
+        "<built-in function print>",
+        f"<function test_classes_functions_and_callbacks_are_named at {id(test_classes_functions_and_callbacks_are_named):#x}>",
+        "<bound method Spy.__len__>",
+    ]
+
+
 class Spy:
     """Logs every special method and attribute access a recorder could make."""
 
