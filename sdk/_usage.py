@@ -34,8 +34,11 @@ def _get(obj: Any, key: str) -> Any:
         return dict.get(obj, key)
     try:
         found = inspect.getattr_static(obj, key, None)
-        if isinstance(found, _MEMBER_TYPES) and type(found).__module__ == "builtins":
+        if type(found) in _MEMBER_TYPES:
             return found.__get__(obj, type(obj))  # a __slots__ member: stored on the instance
+        if found is None:  # a pydantic model's extra field (LiteLLM sets usage that way)
+            extra = object.__getattribute__(obj, "__pydantic_extra__")
+            return dict.get(extra, key) if type(extra) is dict else None
     except Exception:
         return None
     return None if callable(getattr(type(found), "__get__", None)) else found
@@ -72,4 +75,4 @@ def usage_from(result: Any) -> tuple[dict[str, int], str | None]:
         total = usage["prompt_tokens"] + usage["completion_tokens"]
         if total <= MAX_TOKENS:
             usage["total_tokens"] = total
-    return usage, model if isinstance(model, str) else None
+    return usage, model if type(model) is str else None

@@ -259,3 +259,35 @@ def test_infinite_arguments_are_delivered_and_the_program_exits(server: CaptureS
     assert [s["input"]["items"].split(" object ")[0] for s in starts] == ["<itertools.count", "<generator"]
     assert len(by_name(server.events, "tool_end")) == 2
     assert json.dumps(server.events)  # plain JSON all the way
+
+
+def test_usage_is_read_from_stored_attributes_only(memory) -> None:
+    class Slotted:
+        __slots__ = ("usage", "model")
+
+        def __init__(self) -> None:
+            self.usage = {"input_tokens": 7, "output_tokens": 3}
+            self.model = "claude-x"
+
+    class Lazy:
+        @property
+        def usage(self) -> dict[str, int]:
+            Spy.calls.append("usage property")
+            return {"prompt_tokens": 1}
+
+    @observatory.llm
+    def call(reply: object) -> object:
+        return reply
+
+    class Loose(pydantic.BaseModel, extra="allow"):
+        id: str
+
+    Spy.calls = []
+    call(Slotted())
+    call(Lazy())
+    call(Loose(id="r1", usage={"prompt_tokens": 5, "completion_tokens": 1}))
+    assert observatory.flush(5)
+    slotted, lazy, loose = by_name(memory.events, "llm_end")
+    assert (slotted["model"], slotted["prompt_tokens"], slotted["total_tokens"]) == ("claude-x", 7, 10)
+    assert "prompt_tokens" not in lazy and Spy.calls == []
+    assert loose["total_tokens"] == 6 and loose["output"] == {"id": "r1", "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
