@@ -288,6 +288,6 @@ def test_usage_is_read_from_stored_attributes_only(memory) -> None:
     call(Loose(id="r1", usage={"prompt_tokens": 5, "completion_tokens": 1}))
     assert observatory.flush(5)
     slotted, lazy, loose = by_name(memory.events, "llm_end")
-    assert (slotted["model"], slotted["prompt_tokens"], slotted["total_tokens"]) == ("claude-x", 7, 10)
+    assert (slotted["model"], slotted["prompt_tokens"], slotted["completion_tokens"]) == ("claude-x", 7, 3)
     assert "prompt_tokens" not in lazy and Spy.calls == []
-    assert loose["total_tokens"] == 6 and loose["output"] == {"id": "r1", "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
+    assert loose["prompt_tokens"] == 5 and loose["output"] == {"id": "r1", "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
