@@ -309,6 +309,8 @@ class _Walk:
         model = _pydantic_base()
         if model is not None and issubclass(cls, model):
             stored = object.__getattribute__(obj, "__dict__")
+            if getattr(cls, "__pydantic_root_model__", False) is True:  # RootModel: its root value
+                return self.value(dict.get(stored, "root"), depth)
             model_class: Any = cls
             excluded = _excluded_model_fields(model_class)
             fields = [(k, v) for k, v in dict.items(stored) if k not in excluded]

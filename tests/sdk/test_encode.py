@@ -73,6 +73,10 @@ def test_dumps_handles_everything() -> None:
     assert decoded["model"]["name"] == "m"
 
 
+def test_root_models_are_their_root_value() -> None:
+    assert json.loads(dumps({"ids": pydantic.RootModel[list[int]]([1, 2])})) == {"ids": [1, 2]}
+
+
 def test_dumps_fast_path_types() -> None:
     assert json.loads(dumps({"d": datetime.date(2026, 1, 2), "s": {3}})) == {"d": "2026-01-02", "s": [3]}
 
