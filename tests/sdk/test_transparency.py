@@ -291,3 +291,18 @@ def test_usage_is_read_from_stored_attributes_only(memory) -> None:
     assert (slotted["model"], slotted["prompt_tokens"], slotted["completion_tokens"]) == ("claude-x", 7, 3)
     assert "prompt_tokens" not in lazy and Spy.calls == []
     assert loose["prompt_tokens"] == 5 and loose["output"] == {"id": "r1", "usage": {"prompt_tokens": 5, "completion_tokens": 1}}
+
+
+def test_custom_event_checks_never_call_user_objects(memory, caplog) -> None:
+    spy = Spy()
+    Spy.calls = []
+    with caplog.at_level("WARNING", logger="observatory"):
+        observatory.track_event("feedback", run_id="r1", rating=spy)
+        observatory.track_event("chat", role=spy, content="hi")
+        observatory.track_event(spy, value=1)  # type: ignore[arg-type]
+        observatory.track_event("custom_thing", timestamp=spy, value=spy)
+    assert observatory.flush(5)  # (the three invalid ones were dropped before the flush)
+    assert Spy.calls == []
+    assert observatory.stats()["dropped"] == {"invalid": 3}
+    assert "feedback needs rating='positive' or 'negative', got a Spy" in caplog.text
+    assert by_name(memory.events, "custom_thing")[0]["value"].startswith("<tests.sdk.test_transparency.Spy object")
