@@ -5,8 +5,8 @@ custom fields) is first copied by :func:`~._plain.plain`, which never runs the
 user's code and bounds depth and size; the redact hook and the JSON encoder
 only ever see that copy. Serialising never raises. ``input``, ``output`` and
 ``content`` larger than ``max_field_bytes`` are replaced by a visible
-truncation marker; token counts that are not whole numbers from 0 to 2**63-1
-are left out (and logged).
+truncation marker; token counts that are not whole numbers from 0 to
+``MAX_TOKENS`` (2**53-1) are left out (and logged).
 """
 
 from __future__ import annotations
@@ -190,14 +190,20 @@ class Encoder:
                         shown = str(plain(usage[key]))
                         self.warn(
                             "usage", "observatory: left out %s=%s of llm run %r: token counts are whole "
-                            "numbers from 0 to 2**63-1", key, shown[:40] + "..." if len(shown) > 40 else shown, run.name,
+                            "numbers from 0 to %d", key, shown[:40] + "..." if len(shown) > 40 else shown,
+                            run.name, MAX_TOKENS,
                         )
                         continue
                     event[key] = count
-            if "total_tokens" not in event and "prompt_tokens" in event and "completion_tokens" in event:
-                total = event["prompt_tokens"] + event["completion_tokens"]
-                if total <= MAX_TOKENS:
-                    event["total_tokens"] = total
+            if event.get("prompt_tokens", 0) + event.get("completion_tokens", 0) > MAX_TOKENS:
+                self.warn(
+                    "usage-sum", "observatory: left out the token counts of llm run %r: prompt_tokens + "
+                    "completion_tokens is past %d", run.name, MAX_TOKENS,
+                )
+                for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                    event.pop(key, None)
+            elif "total_tokens" not in event and "prompt_tokens" in event and "completion_tokens" in event:
+                event["total_tokens"] = event["prompt_tokens"] + event["completion_tokens"]
 
     def _custom(self, name: str, fields: dict[str, Any], when: float, parent: Run | None, context: Any) -> dict[str, Any]:
         event: dict[str, Any] = {

@@ -11,12 +11,19 @@ MAX_INT = 2**63 - 1
 """Largest integer sent as a JSON number (SQLite and most stores hold signed 64-bit integers)."""
 MIN_INT = -(2**63)
 
-MAX_TOKENS = MAX_INT
-"""Largest token count sent; a larger (or negative, or non-integer) count is dropped."""
+MAX_TOKENS = 2**53 - 1
+"""Largest token count sent, and largest ``prompt_tokens + completion_tokens``: exact as a
+JSON number in every client. A larger (or negative, or non-integer) count is left out.
+The receiver's ``observatory.protocol.MAX_TOKENS`` must be the same."""
 
-MAX_DEPTH = 64
-"""Nesting levels of one recorded value (an argument, a return value, a metadata value)
-kept; deeper levels are replaced by a truncation marker."""
+MAX_NESTING = 64
+"""Levels of objects and arrays in one event, the event object being level 1 (the
+receiver's ``observatory.protocol.MAX_NESTING``: it cuts anything deeper)."""
+
+MAX_DEPTH = MAX_NESTING - 2
+"""Levels kept of one recorded value (``input``, ``output``, ``metadata``, a custom
+field): it sits at level 2 of its event, and the truncation marker that replaces the
+next level must fit within :data:`MAX_NESTING` too."""
 
 
 def token_count(value: Any) -> int | None:

@@ -68,7 +68,7 @@ def test_one_hostile_value_never_costs_the_other_events_of_its_batch(receiver: s
     assert steps[11]["output"] == [None, None]
     assert steps[13]["output"] == {"n": str(2**64)}
     deep = steps[3]["input"]["payload"]
-    for _ in range(MAX_DEPTH - 1):  # 64 levels kept: the input dict, then 63 of the lists
+    for _ in range(MAX_DEPTH - 1):  # MAX_DEPTH levels kept: the input dict, then the lists
         deep = deep[0]
     assert deep == {TRUNCATION_MARKER: True, "reason": "max_depth", "max_depth": MAX_DEPTH, "type": "list"}
     (llm,) = [r for r in runs if r["name"] == "call"]
