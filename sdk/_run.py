@@ -237,6 +237,8 @@ class Run:
 
         ``cached_tokens`` is the part of ``prompt_tokens`` served from a prompt
         cache (priced at the cached-input rate where the cost table has one).
+        Counts are whole numbers from 0 to 10**12: another value is left out of
+        the event (and logged) on the background thread, never raised here.
         """
         usage = dict(self.usage or {})
         for key, value in (

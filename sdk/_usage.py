@@ -14,8 +14,11 @@ from prompt + completion otherwise (``observatory.protocol.total_tokens``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+import types
 from typing import Any
+
+from ._limits import MAX_TOKENS, token_count
 
 _ALIASES = {
     "prompt_tokens": ("prompt_tokens", "input_tokens", "prompt_token_count", "prompt_eval_count"),
@@ -32,32 +35,36 @@ _CONTAINERS = ("token_usage", "usage", "usage_metadata")
 _MAX_NESTED = 3
 
 
+_MEMBER_TYPES = (types.MemberDescriptorType, types.GetSetDescriptorType)
+
+
 def _get(obj: Any, key: str) -> Any:
+    # Reads stored values only (an instance's __dict__ or slots, a dict's item):
+    # a property, __getattr__ or a Mapping's own methods would run the user's code.
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
-        try:
-            return obj.get(key)
-        except Exception:
-            return None
+    if issubclass(type(obj), dict):
+        return dict.get(obj, key)
     try:
-        return getattr(obj, key, None)
+        found = inspect.getattr_static(obj, key, None)
+        if type(found) in _MEMBER_TYPES:
+            return found.__get__(obj, type(obj))  # a __slots__ member: stored on the instance
+        if found is None:  # a pydantic model's extra field (LiteLLM sets usage that way)
+            extra = object.__getattribute__(obj, "__pydantic_extra__")
+            return dict.get(extra, key) if type(extra) is dict else None
     except Exception:
         return None
+    return None if callable(getattr(type(found), "__get__", None)) else found
 
 
 def _as_count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if value != value or value in (float("inf"), float("-inf")):
-        return None
-    return int(value) if value >= 0 else None
+    return token_count(value)
 
 
 def read_usage(container: Any, _depth: int = 0) -> dict[str, int]:
     """Token counts (``prompt_tokens``, ``completion_tokens``, ``total_tokens``,
     ``cached_tokens``: those found) of a usage mapping or object; empty if none."""
-    if container is None or isinstance(container, str | bytes | int | float | list | tuple):
+    if container is None or issubclass(type(container), str | bytes | int | float | list | tuple):
         return {}
     if _depth < _MAX_NESTED:
         for key in _CONTAINERS:
@@ -87,11 +94,11 @@ def read_usage(container: Any, _depth: int = 0) -> dict[str, int]:
 
 def usage_from(result: Any) -> tuple[dict[str, int], str | None]:
     """``(usage, model)`` found on an LLM call's return value; empty usage when none."""
-    if result is None or isinstance(result, str | bytes | int | float | list | tuple):
+    if result is None or issubclass(type(result), str | bytes | int | float | list | tuple):
         return {}, None
     usage_obj = _get(result, "usage")
     if usage_obj is None:
         usage_obj = _get(result, "usage_metadata")
     model = _get(result, "model")
     usage = read_usage(usage_obj) if usage_obj is not None else {}
-    return usage, model if isinstance(model, str) else None
+    return usage, model if type(model) is str else None

@@ -150,9 +150,11 @@ def run_demo(db_url: str) -> int:
                 print(f"  [{msg['timestamp']}] {msg['role']:>9}: {msg['content']}")
             print(f"\n{len(tree)} runs and {len(thread['messages'])} messages stored in {db_url}.")
             _print_ui_hint(db_url, root, thread_id)
+            # The store has keys: reads need one too (the demo's own key is revoked below).
+            auth_header = '-H "Authorization: Bearer $OBSERVATORY_API_KEY" ' if key else ""
             print(
                 "Next: `observatory serve`, then e.g. "
-                "curl 'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"
+                f"curl {auth_header}'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"
             )
     finally:
         observatory.shutdown(timeout=2.0)

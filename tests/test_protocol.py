@@ -29,3 +29,11 @@ def test_importing_the_sdk_does_not_import_pydantic() -> None:
     code = "import sys, observatory; print('pydantic' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_sdk_limits_are_the_protocols() -> None:
+    """The SDK keeps its own copies (importing protocol would load pydantic); they must agree."""
+    from observatory import _limits, protocol
+
+    assert _limits.MAX_TOKENS == protocol.MAX_TOKENS
+    assert _limits.MAX_NESTING == protocol.MAX_NESTING

@@ -45,6 +45,7 @@ def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     ):
         assert needle in out, needle
     assert "$0.007094" in out  # subtree cost: 412/96 tokens of gpt-4o-mini + 1830/240 of gpt-4o
+    assert "curl 'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'" in out  # no keys: no header
 
 
 def test_demo_works_when_the_store_has_keys(tmp_path: Path) -> None:
@@ -54,5 +55,7 @@ def test_demo_works_when_the_store_has_keys(tmp_path: Path) -> None:
     done = _demo(tmp_path, "--db", db_url)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "5 runs and 2 messages" in done.stdout
+    # reads need a key too: the follow-up hint says so (naming the variable, not a secret)
+    assert """curl -H "Authorization: Bearer $OBSERVATORY_API_KEY" 'http://127.0.0.1:8787/api/run/""" in done.stdout
     listed = cli("keys", "list", "--db", db_url).stdout
     assert "demo" in listed and "revoked" in listed  # the demo's temporary key
