@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import costs, db
+from . import costs, db, errors, openapi
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
@@ -31,11 +31,14 @@ def open_receiver(settings: Settings) -> Receiver:
         ensure_counters(conn)
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
+    problem = errors.write_probe(database.write, database.writer_lock)
+    if problem:
+        log.error("%s; reads are served, every POST /api/report answers 503", problem)
     metrics = Metrics()
     writer = Writer(
         database.write, table, metrics, settings.max_group_batches, database.writer_lock
     )
-    return Receiver(settings, database, table, writer, metrics)
+    return Receiver(settings, database, table, writer, metrics, store_problem=problem)
 
 
 def tune_gc() -> None:
@@ -80,8 +83,11 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         description="Ingest for Observatory events: runs, costs, threads, feedback.",
         lifespan=lifespan,
     )
-    for module in (health, report, runs, costs_routes, threads):
+    modules = (health, report, runs, costs_routes, threads)
+    for module in modules:
         app.include_router(module.router)
+    errors.install(app, [route for module in modules for route in module.router.routes])
+    openapi.install(app)
     return app
 
 

@@ -24,6 +24,9 @@ class Receiver:
     costs: CostTable
     writer: Writer
     metrics: Metrics
+    store_problem: str | None = None
+    """Why the store cannot be written right now (set by a failed write or the
+    startup probe, cleared by the next stored batch); shown by ``/health``."""
 
 
 def receiver(request: Request) -> Receiver:
