@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 
 from . import costs, db, errors, openapi
 from .costs import CostTable
@@ -25,13 +26,21 @@ def open_receiver(settings: Settings) -> Receiver:
     """Open the store (schema, cost seed, price table) and build the writer (not started)."""
     database = db.open_database(settings.db_url, settings.sqlite_synchronous)
     table = CostTable()
-    with database.write.begin() as conn:
-        added = costs.ensure_seeded(conn)
-        table.load(conn)
-        ensure_counters(conn)
+    added, problem = 0, None
+    try:
+        with database.write.begin() as conn:
+            added = costs.ensure_seeded(conn)
+            table.load(conn)
+            ensure_counters(conn)
+    except DBAPIError as exc:  # a read-only store still serves its reads
+        problem = errors.store_problem(exc)
+        if problem is None:
+            raise
+        with database.read.connect() as conn:
+            table.load(conn)
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
-    problem = errors.write_probe(database.write, database.writer_lock)
+    problem = problem or errors.write_probe(database.write, database.writer_lock)
     if problem:
         log.error("%s; reads are served, every POST /api/report answers 503", problem)
     metrics = Metrics()

@@ -2,6 +2,8 @@
 
 - ``POST /api/report`` reads its body itself (gzip, per-event rejections), so
   FastAPI sees no body: the :class:`~observatory.protocol.Batch` schema is added here.
+- FastAPI declares its validation errors as a list (``HTTPValidationError``);
+  :mod:`.errors` answers them as ``ErrorBody`` like every other error.
 - Authentication is a Bearer key, optional while the receiver has no key and the
   caller is on loopback: every operation that can answer 401 gets the ``bearer``
   scheme, with ``{}`` beside it for that keyless mode (so ``/docs`` can send a key).
@@ -9,11 +11,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
 
 from observatory.protocol import Batch
+
+from .errors import DESCRIPTIONS
 
 SCHEME = "bearer"
 _REF = "#/components/schemas/{model}"
@@ -53,8 +58,19 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
         for method, operation in operations.items():
             if path == "/api/report" and method == "post":
                 operation["requestBody"] = _report_body(schemas)
-            if "401" in operation.get("responses", {}):
+            answers = operation.get("responses", {})
+            if "HTTPValidationError" in json.dumps(answers.get("422", {})):
+                answers["422"] = {
+                    "description": DESCRIPTIONS[422],
+                    "content": {
+                        "application/json": {"schema": {"$ref": _REF.format(model="ErrorBody")}}
+                    },
+                }
+            if "401" in answers:
                 operation["security"] = [{SCHEME: []}, {}]
+    if "HTTPValidationError" not in json.dumps(schema["paths"]):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
     return schema
 
 
