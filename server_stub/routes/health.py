@@ -29,7 +29,9 @@ def health(request: Request) -> Any:
 
 
 @router.get(
-    "/metrics", response_class=PlainTextResponse, responses=errors.responses(*errors.AUTHENTICATED)
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses=errors.responses(*errors.AUTHENTICATED, 503),
 )
 def metrics(request: Request) -> PlainTextResponse:
     """Ingest counters and latency histogram; loopback, or any valid API key."""
