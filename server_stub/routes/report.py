@@ -60,7 +60,8 @@ async def report(request: Request) -> JSONResponse:
     except Exception:
         rx.metrics.record_failure("server_error", time.perf_counter() - started)
         raise
-    rx.store_problem = None  # a batch was stored: whatever was wrong is fixed
+    if result.accepted:  # events were written: whatever kept the store read-only is fixed
+        rx.store_problem = None
     rx.metrics.record_batch(
         result.accepted,
         result.duplicates,

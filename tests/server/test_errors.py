@@ -45,6 +45,9 @@ def test_read_only_store_is_a_503_that_says_so_and_health_tells(read_only: str) 
     assert health.status_code == 503
     assert health.json()["status"] == "read_only" and "read-only" in health.json()["detail"]
     assert httpx.get(read_only + "/api/run/").status_code == 200  # reads still work
+    # a batch that stores no event says nothing good about the store
+    httpx.post(read_only + "/api/report", json={"events": [{"name": "tool_end"}]})
+    assert httpx.get(read_only + "/health").status_code == 503
 
 
 @pytest.mark.parametrize(
