@@ -10,11 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
-from . import costs, db, errors, openapi
+from . import costs, db, errors, openapi, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
-from .routes import health, report, runs, threads
+from .routes import health, report, runs, threads, ui
+from .routes import stats as stats_routes
+from .routes import trace as trace_routes
 from .routes.deps import Receiver
 from .settings import Settings
 from .writer import Writer
@@ -32,6 +34,7 @@ def open_receiver(settings: Settings) -> Receiver:
             added = costs.ensure_seeded(conn)
             table.load(conn)
             ensure_counters(conn)
+            rollup.ensure(conn)  # dashboard summaries of a store that predates them
     except DBAPIError as exc:  # a read-only store still serves its reads
         problem = errors.store_problem(exc)
         if problem is None:
@@ -91,11 +94,15 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         version="0.1.0",
         description="Ingest for Observatory events: runs, costs, threads, feedback.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by routes/ui.py
+        redoc_url=None,
     )
-    modules = (health, report, runs, costs_routes, threads)
+    modules = (health, report, runs, costs_routes, threads, trace_routes, stats_routes)
     for module in modules:
         app.include_router(module.router)
-    errors.install(app, [route for module in modules for route in module.router.routes])
+    ui.install(app)
+    endpoints = [route for module in (*modules, ui) for route in module.router.routes]
+    errors.install(app, endpoints)
     openapi.install(app)
     return app
 

@@ -100,6 +100,17 @@ def _stored_runs(db_url: str) -> int:
         database.dispose()
 
 
+def _print_ui_hint(db_url: str, root: str, thread_id: str) -> None:
+    """Where to look next: the web UI of ``observatory serve`` on this store."""
+    from .settings import DEFAULT_HOST, DEFAULT_PORT
+
+    ui = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    print(f"\nSee it in the web UI: run `observatory serve --db {db_url}`, then open")
+    print(f"  {ui}/runs/{root}   (this trace)")
+    print(f"  {ui}/threads/{thread_id}   (the conversation)")
+    print(f"  {ui}/dashboard   (cost, errors, latency)")
+
+
 def run_demo(db_url: str) -> int:
     """Start a receiver on ``db_url``, run the demo agent, print what was stored."""
     import observatory
@@ -152,6 +163,7 @@ def run_demo(db_url: str) -> int:
                 f"\nThis demo stored {len(tree)} runs and {len(thread['messages'])} messages; "
                 f"{db_url} now holds {_stored_runs(db_url)} runs in all."
             )
+            _print_ui_hint(db_url, root, thread_id)
             print(
                 "Next: `observatory serve`, then e.g. "
                 "curl 'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from .. import costs, errors
 from ..auth import is_loopback
@@ -29,6 +29,17 @@ def _from_the_host(request: Request) -> None:
 
 
 _AUTH = errors.AUTHENTICATED
+
+# the same rule in the schema and the check: one character that is not a blank
+ModelName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=300,
+        pattern="[^ \t\r\n]",
+        description="model name, 1-300 characters, not only blanks",
+    ),
+]
 
 
 @router.get("/api/costs", response_model=CostList, responses=errors.responses(*_AUTH))
@@ -68,12 +79,10 @@ def get_cost(model: str, request: Request, who: Caller) -> dict[str, Any]:
     response_model=PriceOut,
     responses=errors.responses(400, *_AUTH, 404, 422, 503),
 )
-def put_cost(model: str, body: PriceIn, request: Request, who: Caller) -> dict[str, Any]:
+def put_cost(model: ModelName, body: PriceIn, request: Request, who: Caller) -> dict[str, Any]:
     """Create or replace a row (from the receiver's host only); stored costs change
     only after a recalc."""
     _from_the_host(request)
-    if not model.strip() or len(model) > 300:
-        raise HTTPException(422, "model name must be 1-300 characters")
     rx = receiver(request)
     price = costs.Price(model, body.input, body.output, body.cached_input, body.total, "user")
     with rx.db.write.begin() as conn:

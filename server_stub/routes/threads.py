@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from .. import errors, queries
-from .deps import Caller, receiver
+from .deps import Caller, receiver, single_query_values
 
 router = APIRouter()
 
@@ -16,7 +16,11 @@ def _gap_us(request: Request) -> int:
     return int(receiver(request).settings.thread_gap_minutes * 60 * 1_000_000)
 
 
-@router.get("/api/threads", responses=errors.responses(*errors.AUTHENTICATED, 422))
+@router.get(
+    "/api/threads",
+    responses=errors.responses(*errors.AUTHENTICATED, 422),
+    dependencies=[Depends(single_query_values)],
+)
 def list_threads(
     request: Request,
     who: Caller,
@@ -29,15 +33,6 @@ def list_threads(
 ) -> dict[str, Any]:
     """Threads, most recently active first: id, message count, first/last time, agent,
     user; ``next_cursor`` fetches the next ``limit``."""
-    repeated = sorted(
-        {
-            k
-            for k, _ in request.query_params.multi_items()
-            if len(request.query_params.getlist(k)) > 1
-        }
-    )
-    if repeated:  # FastAPI would silently keep the last value
-        raise HTTPException(422, f"{', '.join(repeated)} may be given once")
     try:
         with receiver(request).db.read.connect() as conn:
             return queries.list_threads(

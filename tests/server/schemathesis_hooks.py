@@ -7,6 +7,9 @@ Schema cannot state.
   schema allows is dropped; one the schema forbids is kept, and must be refused.
 - A range whose low end is above its high end is a 422 ("nothing can match"), so
   of such a pair of valid values only the low end is kept.
+- A dashboard window (``/api/stats/*``) must run forwards and span at most 400
+  days (``to`` defaults to now, ``from`` to 24 h before ``to``): valid times that
+  break this are dropped.
 
 ``before_call`` runs in every phase. It only removes values the schema allows,
 so a case schemathesis generated as invalid stays invalid.
@@ -14,12 +17,13 @@ so a case schemathesis generated as invalid stays invalid.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schemathesis
 
 NUMBER_RANGES = (("min_latency_s", "max_latency_s"), ("min_cost", "max_cost"))
+MAX_WINDOW = timedelta(days=400)
 
 
 def _number(value: Any) -> float | None:
@@ -57,3 +61,17 @@ def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
             del query[high]
     if _inverted(query, "from", "to", _time):
         del query["to"]
+    if str(getattr(case, "path", "")).startswith("/api/stats/"):
+        _fit_window(query)
+
+
+def _fit_window(query: dict[str, Any]) -> None:
+    given = [name for name in ("from", "to") if name in query]
+    times = {name: _time(query[name]) for name in given}
+    if any(t is None or t.tzinfo is None for t in times.values()):
+        return  # an invalid value: the server must refuse it
+    high = times.get("to") or datetime.now(UTC)
+    low = times.get("from") or high - timedelta(days=1)
+    if not timedelta(0) <= high - low <= MAX_WINDOW:
+        for name in given:
+            del query[name]
