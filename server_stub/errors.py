@@ -32,7 +32,7 @@ DESCRIPTIONS = {
     403: "refused: no API key exists and the caller is not on loopback, or an edit of "
     "the shared cost table from another host",
     404: "nothing with this id or name in the caller's project",
-    413: "the body is larger than the limit (counted after decompression)",
+    413: "the body is larger than the limit (counted after decompression), or holds too many events",
     415: "unsupported Content-Encoding (gzip, deflate or none)",
     422: "a parameter or body field is invalid; `detail` says which and why",
     503: "the store cannot be written (read-only, full, or unreachable); `detail` says why",
