@@ -18,7 +18,7 @@ import inspect
 import types
 from typing import Any
 
-from ._limits import MAX_TOKENS, token_count
+from ._limits import token_count
 
 _ALIASES = {
     "prompt_tokens": ("prompt_tokens", "input_tokens", "prompt_token_count", "prompt_eval_count"),

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 
-from . import costs, db, rollup
+from . import costs, db, errors, openapi, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
@@ -27,18 +28,29 @@ def open_receiver(settings: Settings) -> Receiver:
     """Open the store (schema, cost seed, price table) and build the writer (not started)."""
     database = db.open_database(settings.db_url, settings.sqlite_synchronous)
     table = CostTable()
-    with database.write.begin() as conn:
-        added = costs.ensure_seeded(conn)
-        table.load(conn)
-        ensure_counters(conn)
-        rollup.ensure(conn)  # dashboard summaries of a store that predates them
+    added, problem = 0, None
+    try:
+        with database.write.begin() as conn:
+            added = costs.ensure_seeded(conn)
+            table.load(conn)
+            ensure_counters(conn)
+            rollup.ensure(conn)  # dashboard summaries of a store that predates them
+    except DBAPIError as exc:  # a read-only store still serves its reads
+        problem = errors.store_problem(exc)
+        if problem is None:
+            raise
+        with database.read.connect() as conn:
+            table.load(conn)
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
+    problem = problem or errors.write_probe(database.write, database.writer_lock)
+    if problem:
+        log.error("%s; reads are served, every POST /api/report answers 503", problem)
     metrics = Metrics()
     writer = Writer(
         database.write, table, metrics, settings.max_group_batches, database.writer_lock
     )
-    return Receiver(settings, database, table, writer, metrics)
+    return Receiver(settings, database, table, writer, metrics, store_problem=problem)
 
 
 def tune_gc() -> None:
@@ -85,11 +97,13 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         docs_url=None,  # served offline by routes/ui.py
         redoc_url=None,
     )
-    for module in (
-        health, report, runs, costs_routes, threads, trace_routes, stats_routes, otlp
-    ):
+    modules = (health, report, runs, costs_routes, threads, trace_routes, stats_routes, otlp)
+    for module in modules:
         app.include_router(module.router)
     ui.install(app)
+    endpoints = [route for module in (*modules, ui) for route in module.router.routes]
+    errors.install(app, endpoints)
+    openapi.install(app)
     return app
 
 

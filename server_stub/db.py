@@ -20,6 +20,7 @@ import operator
 import os
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from . import models
 
@@ -142,6 +143,18 @@ class FileLock:
             self._fd = None
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL names (also ``sqlite:///file:PATH?mode=ro&uri=true``);
+    None for other backends and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    name = parsed.database
+    if name.startswith("file:") and parsed.query.get("uri") == "true":
+        name = urllib.parse.unquote(urllib.parse.urlsplit(name).path)
+    return None if name == ":memory:" else name
+
+
 def open_database(url: str, synchronous: str = "normal") -> Database:
     """Engines for ``url`` with the schema created and the default project present."""
     if url.startswith("sqlite"):
@@ -150,7 +163,7 @@ def open_database(url: str, synchronous: str = "normal") -> Database:
             url,
             write,
             _sqlite_engine(url, synchronous, immediate=False),
-            FileLock(str(write.url.database) + "-writer.lock"),
+            FileLock(f"{sqlite_path(url)}-writer.lock"),
         )
     else:
         engine = create_engine(url, pool_pre_ping=True)
@@ -393,4 +406,5 @@ __all__ = [
     "optimize",
     "execute_indexed",
     "set_meta",
+    "sqlite_path",
 ]

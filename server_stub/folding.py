@@ -291,8 +291,9 @@ def parse_auto_thread_id(thread_id: str) -> tuple[str | None, str | None, int] |
         agent, user, first = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (ValueError, TypeError):
         return None
-    if not isinstance(first, int):
-        return None
+    names_ok = all(v is None or isinstance(v, str) for v in (agent, user))
+    if not names_ok or type(first) is not int or not -(2**63) <= first < 2**63:
+        return None  # forged: the store would be asked with a list, a dict or a 70-bit int
     return agent, user, first
 
 

@@ -30,6 +30,8 @@ MAX_LIMIT = 1000
 MAX_DETAIL_ROWS = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+_INT64 = -(2**63)
+"""The smallest value a store column holds; a cursor outside int64 is forged."""
 
 
 class QueryError(ValueError):
@@ -58,7 +60,10 @@ def parse_time(value: str, name: str) -> int:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise QueryError(f"{name} must be an ISO-8601 timestamp, got {value!r}") from exc
+        hint = ""
+        if " " in value.strip():  # `+00:00` sent unencoded: a URL's `+` means a space
+            hint = " (a '+' in a URL query means a space: write the offset as %2B00:00, or use Z)"
+        raise QueryError(f"{name} must be an ISO-8601 timestamp, got {value!r}{hint}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _US
@@ -144,6 +149,7 @@ def _enum(*allowed: str) -> Callable[[list[str], str], str]:
             raise QueryError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
         return value
 
+    parse.allowed = allowed  # type: ignore[attr-defined]  # for param_schema
     return parse
 
 
@@ -197,6 +203,23 @@ FILTERS: dict[str, Filter] = {
 }
 PAGING = ("limit", "cursor")
 
+_TEXT_SCHEMA = {"type": "string", "minLength": 1}
+_PARSER_SCHEMAS: dict[Callable[[list[str], str], Any], dict[str, Any]] = {
+    _text: _TEXT_SCHEMA,
+    _number: {"type": "number"},
+    _time: {"type": "string", "format": "date-time"},
+    _tag_list: {"type": "array", "items": _TEXT_SCHEMA},
+    _trace_id: {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
+}
+
+
+def param_schema(f: Filter) -> dict[str, Any]:
+    """The JSON Schema of a filter's query parameter (for the OpenAPI description)."""
+    allowed = getattr(f.parse, "allowed", None)
+    if allowed is not None:
+        return {"type": "string", "enum": list(allowed)}
+    return _PARSER_SCHEMAS[f.parse]
+
 
 def encode_cursor(sort_time: int, run_id: str) -> str:
     """Opaque position after a run (or a thread: last message time, thread id)."""
@@ -210,7 +233,11 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         sort_time, run_id = json.loads(raw)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise QueryError("cursor is not one this server issued") from exc
-    if not isinstance(sort_time, int) or not isinstance(run_id, str):
+    if (
+        type(sort_time) is not int
+        or not isinstance(run_id, str)
+        or not _INT64 <= sort_time < -_INT64
+    ):
         raise QueryError("cursor is not one this server issued")
     return sort_time, run_id
 
@@ -228,7 +255,8 @@ def parse_run_query(
     limit = DEFAULT_LIMIT
     if "limit" in params:
         raw = _one(params["limit"], "limit")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        # not str.isdigit(): it accepts "²", which int() then refuses
+        if re.fullmatch(r"[0-9]{1,6}", raw) is None or not 1 <= int(raw) <= MAX_LIMIT:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {raw!r}")
         limit = int(raw)
     cursor = _one(params["cursor"], "cursor") if "cursor" in params else None
@@ -507,6 +535,11 @@ def thread_detail(
     if not rows:
         key = folding.parse_auto_thread_id(thread_id)
         if key is None:
+            if thread_id.startswith(folding.AUTO_PREFIX):
+                raise QueryError(
+                    f"no thread {thread_id!r}: the id is neither a stored thread_id nor "
+                    "an automatic thread id this server issued"
+                )
             return None
         agent, user, first_ts = key
         loose = (

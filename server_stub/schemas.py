@@ -8,6 +8,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class ErrorBody(BaseModel):
+    """Every error answer (4xx and 503): what is wrong, in one sentence."""
+
+    detail: str
+
+
 class Rejected(BaseModel):
     """One event the receiver refused, by its index in the batch."""
 
@@ -31,10 +37,11 @@ class PriceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    input: float = Field(ge=0, allow_inf_nan=False)
-    output: float = Field(ge=0, allow_inf_nan=False)
-    cached_input: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    # strict: lax mode reads `false` as 0.0 and "1" as 1.0, which the schema forbids
+    input: float = Field(ge=0, allow_inf_nan=False, strict=True)
+    output: float = Field(ge=0, allow_inf_nan=False, strict=True)
+    cached_input: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
+    total: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
 
 
 class PriceOut(BaseModel):
