@@ -1,26 +1,30 @@
-"""Request and response models of the HTTP API (the event model is the SDK's own:
-:class:`observatory.protocol.Event`, imported, never copied)."""
+"""Request and response models of the HTTP API. The event model is the SDK's own
+(:class:`observatory.protocol.Event`) and the response shapes are the read client's
+(:mod:`observatory.api_models`): imported, never copied."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from observatory.api_models import (
+    CostList,
+    Feedback,
+    Health,
+    Message,
+    Price,
+    RecalcResult,
+    Rejected,
+    ReportResult,
+    Run,
+    RunDetail,
+    RunPage,
+    Thread,
+    ThreadDetail,
+    ThreadPage,
+)
 
-class Rejected(BaseModel):
-    """One event the receiver refused, by its index in the batch."""
-
-    index: int
-    error: str
-
-
-class ReportResult(BaseModel):
-    """Answer to ``POST /api/report``."""
-
-    accepted: int
-    duplicates: int
-    rejected: list[Rejected]
+PriceOut = Price
+"""One row of the cost table (the name the routes used before the shared models)."""
 
 
 class PriceIn(BaseModel):
@@ -34,31 +38,21 @@ class PriceIn(BaseModel):
     total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
-class PriceOut(BaseModel):
-    """One row of the cost table."""
-
-    model: str
-    input: float
-    output: float
-    cached_input: float | None
-    total: float | None
-    source: str
-
-
-class CostList(BaseModel):
-    """Answer to ``GET /api/costs``."""
-
-    costs: list[PriceOut]
-
-
-class RecalcResult(BaseModel):
-    """Answer to ``POST /api/costs/recalc``."""
-
-    updated: int
-
-
-class RunPage(BaseModel):
-    """Answer to ``GET /api/run/``: runs newest first and the cursor of the next page."""
-
-    runs: list[dict[str, Any]]
-    next_cursor: str | None
+__all__ = [
+    "CostList",
+    "Feedback",
+    "Health",
+    "Message",
+    "Price",
+    "PriceIn",
+    "PriceOut",
+    "RecalcResult",
+    "Rejected",
+    "ReportResult",
+    "Run",
+    "RunDetail",
+    "RunPage",
+    "Thread",
+    "ThreadDetail",
+    "ThreadPage",
+]

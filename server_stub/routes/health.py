@@ -10,12 +10,13 @@ from sqlalchemy import text
 
 from ..auth import AuthError, is_loopback
 from ..metrics import render
+from ..schemas import Health
 from .deps import check_auth, receiver
 
 router = APIRouter()
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health)
 def health(request: Request) -> dict[str, Any]:
     """Liveness and store reachability (no auth)."""
     rx = receiver(request)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from .. import queries
-from ..schemas import RunPage
+from ..schemas import RunDetail, RunPage
 from .deps import Caller, receiver
 
 router = APIRouter()
@@ -46,7 +46,7 @@ def list_runs(request: Request, who: Caller) -> dict[str, Any]:
         raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/api/run/{run_id:path}")
+@router.get("/api/run/{run_id:path}", response_model=RunDetail)
 def get_run(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
     """One run with its events, child runs, feedback and subtree cost."""
     with receiver(request).db.read.connect() as conn:

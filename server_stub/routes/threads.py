@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from .. import queries
+from ..schemas import ThreadDetail, ThreadPage
 from .deps import Caller, receiver
 
 router = APIRouter()
@@ -16,7 +17,7 @@ def _gap_us(request: Request) -> int:
     return int(receiver(request).settings.thread_gap_minutes * 60 * 1_000_000)
 
 
-@router.get("/api/threads")
+@router.get("/api/threads", response_model=ThreadPage)
 def list_threads(
     request: Request,
     who: Caller,
@@ -36,7 +37,7 @@ def list_threads(
         raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/api/threads/{thread_id:path}")
+@router.get("/api/threads/{thread_id:path}", response_model=ThreadDetail)
 def get_thread(thread_id: str, request: Request, who: Caller) -> dict[str, Any]:
     """A thread's messages in time order, each with its feedback."""
     with receiver(request).db.read.connect() as conn:
