@@ -13,7 +13,7 @@ from . import costs, db
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
-from .routes import health, report, runs, threads
+from .routes import export, health, report, runs, threads
 from .routes.deps import Receiver
 from .settings import Settings
 from .writer import Writer
@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         description="Ingest for Observatory events: runs, costs, threads, feedback.",
         lifespan=lifespan,
     )
-    for module in (health, report, runs, costs_routes, threads):
+    # export before runs: ``/api/run/{run_id:path}`` would match ``/api/run/export``
+    for module in (health, report, export, runs, costs_routes, threads):
         app.include_router(module.router)
     return app
 
