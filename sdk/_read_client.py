@@ -18,11 +18,12 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, TypedDict, TypeVar, Unpack
+from typing import Any, BinaryIO, Literal, Self, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import httpx
@@ -147,6 +148,16 @@ def _check_report(result: m.ReportResult) -> None:
 
 def _parse(model: type[M]) -> Callable[[httpx.Response], M]:
     return lambda resp: model.model_validate_json(resp.content)
+
+
+Target = str | os.PathLike[str] | BinaryIO
+"""Where an export goes: a file name, or a binary file object (left open)."""
+
+
+def _opened(target: Target) -> AbstractContextManager[BinaryIO]:
+    if isinstance(target, str | os.PathLike):
+        return Path(target).open("wb")
+    return nullcontext(target)
 
 
 class _Base:
@@ -336,15 +347,25 @@ class Client(_Base):
         finally:
             resp.close()
 
-    def export_to(self, path: str | os.PathLike[str], **filters: Unpack[RunFilters]) -> int:
-        """Write the export as an NDJSON file at ``path``; the number of runs written."""
+    def export_to(
+        self,
+        path: Target,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+        **filters: Unpack[RunFilters],
+    ) -> int:
+        """Write the export as NDJSON to ``path`` (a file name, or a binary file
+        object left open); the number of runs written. ``on_progress(count)`` is
+        called as chunks arrive."""
         resp = self._send(self._export(filters), stream=True)
         count = 0
         try:
-            with Path(path).open("wb") as out:
+            with _opened(path) as out:
                 for chunk in resp.iter_bytes():
                     out.write(chunk)
                     count += chunk.count(b"\n")
+                    if on_progress is not None:
+                        on_progress(count)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         finally:
@@ -491,15 +512,24 @@ class AsyncClient(_Base):
         finally:
             await resp.aclose()
 
-    async def export_to(self, path: str | os.PathLike[str], **filters: Unpack[RunFilters]) -> int:
-        """Write the export as an NDJSON file at ``path``; the number of runs written."""
+    async def export_to(
+        self,
+        path: Target,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+        **filters: Unpack[RunFilters],
+    ) -> int:
+        """Write the export as NDJSON to ``path`` (a file name, or a binary file
+        object left open); the number of runs written."""
         resp = await self._send(self._export(filters), stream=True)
         count = 0
         try:
-            with Path(path).open("wb") as out:
+            with _opened(path) as out:
                 async for chunk in resp.aiter_bytes():
                     out.write(chunk)
                     count += chunk.count(b"\n")
+                    if on_progress is not None:
+                        on_progress(count)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         finally:
