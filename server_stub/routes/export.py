@@ -9,13 +9,14 @@ for the whole transfer (SQLite could not checkpoint its WAL meanwhile).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
-import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from .. import queries
 from ..db import Database
+from ..folding import dumps
 from .deps import Caller, receiver
 from .runs import FILTER_PARAMS
 
@@ -25,15 +26,31 @@ PAGE = 1000
 """Runs per read: a page is ~1-2 MB of rows at most, and 1,000 reads per million runs."""
 
 
+try:  # stored JSON text is written as is, not decoded and encoded again (~2x faster)
+    from orjson import Fragment as _Fragment
+    from orjson import dumps as _dumps
+
+    def _raw(text: str | None) -> Any:
+        return _Fragment(text) if text else None
+
+    def _run_line(row: Any) -> bytes:
+        return _dumps(queries.run_out(row, loads=_raw)) + b"\n"
+
+except ImportError:  # pragma: no cover - orjson is in the server extra
+
+    def _run_line(row: Any) -> bytes:
+        return dumps(queries.run_out(row)).encode() + b"\n"
+
+
 def export_lines(db: Database, project: int, filters: Mapping[str, list[str]]) -> Iterator[bytes]:
     """NDJSON chunks (one page of runs each) until the filter is exhausted."""
     cursor: str | None = None
     while True:
         params = {**filters, "limit": [str(PAGE)], **({"cursor": [cursor]} if cursor else {})}
         with db.read.connect() as conn:
-            page = queries.list_runs(conn, project, params)
+            page = queries.list_runs(conn, project, params, out=_run_line)
         if page["runs"]:
-            yield b"".join(orjson.dumps(run) + b"\n" for run in page["runs"])
+            yield b"".join(page["runs"])
         cursor = page["next_cursor"]
         if cursor is None:
             return
