@@ -66,3 +66,7 @@ def error_for(status: int, body: bytes) -> ObservatoryError:
     if 400 <= status < 500:
         return InvalidRequest(message, status)
     return ObservatoryError(f"receiver error {status}: {message}", status)
+
+
+for _error in (ObservatoryError, AuthError, NotFound, InvalidRequest):
+    _error.__module__ = "observatory"  # shown as observatory.NotFound, where users import it
