@@ -186,9 +186,6 @@ class _Base:
     def _url(self, path: str) -> str:
         return self.api_url + path
 
-    def _attempts(self, call: Call) -> int:
-        return 1 + self.max_retries
-
     def _should_retry(self, call: Call, exc: httpx.TransportError | None, status: int | None) -> bool:
         if exc is not None:
             return call.is_read or isinstance(exc, httpx.ConnectError)
@@ -269,8 +266,8 @@ class Client(_Base):
 
     def _send(self, call: Call, *, stream: bool = False) -> httpx.Response:
         """The answer (status 2xx, body unread when ``stream``), after retries."""
-        for attempt in range(self._attempts(call)):
-            last = attempt + 1 == self._attempts(call)
+        for attempt in range(1 + self.max_retries):
+            last = attempt == self.max_retries
             request = self._http.build_request(
                 call.method, self._url(call.path), params=tuple(call.params), json=call.body,
                 headers=self._headers(),
@@ -430,8 +427,8 @@ class AsyncClient(_Base):
         await self.aclose()
 
     async def _send(self, call: Call, *, stream: bool = False) -> httpx.Response:
-        for attempt in range(self._attempts(call)):
-            last = attempt + 1 == self._attempts(call)
+        for attempt in range(1 + self.max_retries):
+            last = attempt == self.max_retries
             request = self._http.build_request(
                 call.method, self._url(call.path), params=tuple(call.params), json=call.body,
                 headers=self._headers(),
