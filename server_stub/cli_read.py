@@ -174,7 +174,11 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
     for title, justify in (("time (UTC)", "left"), ("name", "left"), ("type", "left"),
                            ("status", "left"), ("latency", "right"), ("tokens", "right"),
                            ("cost (USD)", "right"), ("run id", "left")):
-        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        # on a narrow terminal the name folds onto more lines; ids stay whole (to copy)
+        table.add_column(title, justify=justify, no_wrap=title != "name",  # type: ignore[arg-type]
+                         overflow="fold" if title == "name" else "ellipsis",
+                         min_width=max((len(r.run_id) for r in found), default=6)
+                         if title == "run id" else 8 if title == "name" else None)
     for run in found:
         table.add_row(_when(run.start_time), run.name or "-", run.type, _status(run.status),
                       _latency(run), _tokens(run), _cost(run.subtree_cost), run.run_id)
@@ -317,7 +321,10 @@ def cmd_threads_list(args: argparse.Namespace) -> int:
     table = Table(box=None, header_style="bold")
     for title, justify in (("last active (UTC)", "left"), ("messages", "right"),
                            ("agent", "left"), ("user", "left"), ("thread id", "left")):
-        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        # ids of threads grouped by the receiver are long: they fold rather than shrink the rest
+        wraps = title in ("agent", "user", "thread id")
+        table.add_column(title, justify=justify, no_wrap=not wraps,  # type: ignore[arg-type]
+                         overflow="fold" if wraps else "ellipsis")
     for t in found:
         table.add_row(_when(t.last_time), str(t.message_count), t.agent or "-",
                       t.user_email or "-", t.thread_id)
