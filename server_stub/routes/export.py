@@ -18,9 +18,10 @@ from .. import queries
 from ..db import Database
 from ..folding import dumps
 from .deps import Caller, receiver
-from .runs import FILTER_PARAMS
+from .runs import _PARAMS
 
 router = APIRouter()
+_FILTER_PARAMS = [p for p in _PARAMS if p["name"] in queries.FILTERS]  # the listing's, minus paging
 
 PAGE = 1000
 """Runs per read: a page is ~1-2 MB of rows at most, and 1,000 reads per million runs."""
@@ -59,7 +60,7 @@ def export_lines(db: Database, project: int, filters: Mapping[str, list[str]]) -
 @router.get(
     "/api/run/export",
     response_class=StreamingResponse,
-    openapi_extra={"parameters": FILTER_PARAMS},
+    openapi_extra={"parameters": _FILTER_PARAMS},
     responses={200: {"content": {"application/x-ndjson": {}}, "description": "one run per line"}},
 )
 def export_runs(request: Request, who: Caller) -> StreamingResponse:

@@ -12,7 +12,7 @@ from .deps import Caller, receiver
 
 router = APIRouter()
 
-FILTER_PARAMS: list[dict[str, Any]] = [
+_PARAMS: list[dict[str, Any]] = [
     {
         "name": name,
         "in": "query",
@@ -23,10 +23,7 @@ FILTER_PARAMS: list[dict[str, Any]] = [
         else {"type": "string"},
     }
     for name, f in queries.FILTERS.items()
-]
-"""OpenAPI description of the filters (shared with ``GET /api/run/export``)."""
-
-_PARAMS: list[dict[str, Any]] = FILTER_PARAMS + [
+] + [
     {
         "name": "limit",
         "in": "query",

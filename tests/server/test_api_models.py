@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from observatory import api_models as m
-from observatory.server import schemas
+from observatory.server import queries, schemas
 
 from .conftest import Server, ts, uid
 
@@ -62,7 +62,8 @@ def test_every_answer_parses_exactly(server: Server) -> None:
     assert isinstance(got, m.RunDetail)
     assert got.saved and got.children[0].run_id == child and got.feedback[0].rating == "positive"
     assert got.start_time is not None and got.start_time.tzinfo is not None
-    assert detail["end_time"] == "2026-05-29T08:00:02.000123Z"  # microseconds kept on the wire
+    # the shared model writes times exactly as the receiver's own formatter does
+    assert detail["end_time"] == queries.iso(1_780_041_602_000_123)
 
     threads = server.client.get("/api/threads").json()
     _exact(m.ThreadPage, threads)
