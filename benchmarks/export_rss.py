@@ -6,8 +6,9 @@ Seeds N runs (``workers/seed_runs.py``, skipped when the file already holds
 them), starts ``observatory serve`` in its own process, reads the whole export
 over HTTP while sampling the server's resident memory (``/proc/PID/status``)
 every 50 ms, and prints one JSON line: runs, seconds, runs/s, the server's RSS
-and anonymous (heap) memory before and at peak during the export, and the
-client's peak Python allocation.
+and anonymous (heap) memory before, at peak, and after each tenth of the export
+(SQLite's page cache, up to 64 MiB per connection, is heap too: it fills, then
+stays), and the client's peak Python allocation.
 """
 
 from __future__ import annotations
@@ -61,10 +62,14 @@ def main() -> None:
         tracemalloc.start()
         started = time.perf_counter()
         count = 0
+        step = max(1, opts.runs // 10)
+        trajectory = []  # the server's heap after each tenth: flat means constant memory
         with httpx.stream("GET", server.url + "/api/run/export", timeout=120) as resp:
             resp.raise_for_status()
             for chunk in resp.iter_bytes():
                 count += chunk.count(b"\n")
+                if count >= step * (len(trajectory) + 1):
+                    trajectory.append(round(_rss_kib(pid, "RssAnon") / 1024, 1))
         seconds = time.perf_counter() - started
         client_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -83,6 +88,7 @@ def main() -> None:
                 # RSS counts SQLite's memory-mapped file pages too; anonymous is the heap
                 "server_anon_before_mib": round(before[1] / 1024, 1),
                 "server_anon_peak_during_mib": round(peak[1] / 1024, 1),
+                "server_anon_mib_each_tenth": trajectory,
                 "client_peak_alloc_mib": round(client_peak / 2**20, 2),
             }
         )
