@@ -314,3 +314,38 @@ def test_reads_retry_transient_failures_writes_do_not() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_sync_and_async_send_the_same_requests(shared_server: Server) -> None:
+    ids = _tree(shared_server)
+    sent: dict[str, list[tuple[str, ...]]] = {"sync": [], "async": []}
+
+    def record(side: str, request: httpx.Request) -> None:
+        body = request.content.decode()
+        if body:  # event ids are fresh on every write
+            body = json.dumps([{k: v for k, v in e.items() if k != "event_id"}
+                               for e in json.loads(body)["events"]])
+        kind = request.headers.get("content-type", "")
+        sent[side].append((request.method, str(request.url), kind, body))
+
+    http = httpx.Client(event_hooks={"request": [lambda r: record("sync", r)]})
+    with observatory.Client(shared_server.url, http_client=http) as c:
+        list(c.runs(tags=ids["tag"], page_size=2, from_=datetime(2026, 5, 29)))
+        c.run(ids["root"]), c.thread(ids["thread"]), list(c.export(type="llm", tags=ids["tag"]))
+        c.add_feedback(ids["root"], rating="positive"), c.save(ids["root"])
+
+    async def record_async(request: httpx.Request) -> None:
+        record("async", request)
+
+    async def go() -> None:
+        ahttp = httpx.AsyncClient(event_hooks={"request": [record_async]})
+        async with observatory.AsyncClient(shared_server.url, http_client=ahttp) as ac:
+            [r async for r in ac.runs(tags=ids["tag"], page_size=2, from_=datetime(2026, 5, 29))]
+            await ac.run(ids["root"]), await ac.thread(ids["thread"])
+            [r async for r in ac.export(type="llm", tags=ids["tag"])]
+            await ac.add_feedback(ids["root"], rating="positive"), await ac.save(ids["root"])
+        await ahttp.aclose()
+
+    asyncio.run(go())
+    http.close()
+    assert sent["sync"] == sent["async"] and len(sent["sync"]) == 7
