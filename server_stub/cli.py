@@ -215,7 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=cli_read.version())
     sub = parser.add_subparsers(dest="command", required=True)
-    cli_read.register(sub)
 
     serve = sub.add_parser("serve", parents=[common], help="run the receiver")
     serve.add_argument("--host", default=None, help=f"interface (default {DEFAULT_HOST})")
@@ -267,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     ret = sub.add_parser("retention", parents=[common], help="delete old unsaved runs")
     ret.add_argument("--days", type=_nonneg, required=True)
     ret.set_defaults(func=cmd_retention)
+    cli_read.register(sub)  # runs, threads: read a receiver over HTTP
     return parser
 
 
