@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import costs, db
+from . import costs, db, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
-from .routes import export, health, report, runs, threads
+from .routes import export, health, report, runs, threads, ui
+from .routes import stats as stats_routes
+from .routes import trace as trace_routes
 from .routes.deps import Receiver
 from .settings import Settings
 from .writer import Writer
@@ -29,6 +31,7 @@ def open_receiver(settings: Settings) -> Receiver:
         added = costs.ensure_seeded(conn)
         table.load(conn)
         ensure_counters(conn)
+        rollup.ensure(conn)  # dashboard summaries of a store that predates them
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
     metrics = Metrics()
@@ -79,10 +82,15 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         version="0.1.0",
         description="Ingest for Observatory events: runs, costs, threads, feedback.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by routes/ui.py
+        redoc_url=None,
     )
     # export before runs: ``/api/run/{run_id:path}`` would match ``/api/run/export``
-    for module in (health, report, export, runs, costs_routes, threads):
+    for module in (
+        health, report, export, runs, costs_routes, threads, trace_routes, stats_routes
+    ):
         app.include_router(module.router)
+    ui.install(app)
     return app
 
 
