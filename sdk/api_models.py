@@ -182,6 +182,9 @@ class ReportResult(Answer):
     accepted: int
     duplicates: int
     rejected: list[Rejected]
+    """The first 1000 rejected events, by index."""
+    rejected_total: int | None = None
+    """How many events were rejected, present only when ``rejected`` does not list them all."""
 
 
 __all__ = [
