@@ -14,7 +14,7 @@ from . import costs, db, errors, openapi, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
-from .routes import health, otlp, report, runs, threads, ui
+from .routes import export, health, otlp, report, runs, threads, ui
 from .routes import stats as stats_routes
 from .routes import trace as trace_routes
 from .routes.deps import Receiver
@@ -97,7 +97,10 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         docs_url=None,  # served offline by routes/ui.py
         redoc_url=None,
     )
-    modules = (health, report, runs, costs_routes, threads, trace_routes, stats_routes, otlp)
+    # export before runs: ``/api/run/{run_id:path}`` would match ``/api/run/export``
+    modules = (
+        health, report, export, runs, costs_routes, threads, trace_routes, stats_routes, otlp
+    )
     for module in modules:
         app.include_router(module.router)
     ui.install(app)

@@ -1,4 +1,5 @@
-"""The ``observatory`` command: serve, demo, keys, costs, retention.
+"""The ``observatory`` command: serve, demo, keys, costs, retention; and ``runs``,
+``threads`` (reading a receiver over HTTP, in :mod:`.cli_read`).
 
 Every command takes ``--db URL`` (default ``$OBSERVATORY_DB`` or
 ``sqlite:///./observatory.db``).
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from . import cli_read
 from .cli_checks import check_db_url, check_port
 from .settings import DEFAULT_HOST, DEFAULT_PORT, SYNCHRONOUS_CHOICES, Settings
 
@@ -234,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(prog="observatory", description="Observatory receiver")
     parser.add_argument("--db", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=cli_read.version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", parents=[common], help="run the receiver")
@@ -364,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete runs that started more than this many days ago (fractions allowed)",
     )
     ret.set_defaults(func=cmd_retention)
+    cli_read.register(sub)  # runs, threads: read a receiver over HTTP
     return parser
 
 

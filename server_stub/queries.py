@@ -86,8 +86,8 @@ def _loads(text: str | None) -> Any:
     return nesting.loads(text) if text else None
 
 
-def run_out(row: Any) -> dict[str, Any]:
-    """A stored run as the API shows it."""
+def run_out(row: Any, loads: Callable[[str | None], Any] = _loads) -> dict[str, Any]:
+    """A stored run as the API shows it (``loads`` reads the stored JSON columns)."""
     return {
         "run_id": row["run_id"],
         "parent_run_id": row["parent_run_id"],
@@ -107,13 +107,13 @@ def run_out(row: Any) -> dict[str, Any]:
         "cost": row["cost"],
         "cost_status": row["cost_status"],
         "subtree_cost": row["subtree_cost"],
-        "tags": _loads(row["tags"]) or [],
+        "tags": loads(row["tags"]) or [],
         "user_email": row["user_email"],
         "saved": bool(row["saved"]),
-        "input": _loads(row["input"]),
-        "output": _loads(row["output"]),
-        "error": _loads(row["error"]),
-        "metadata": _loads(row["metadata"]) or {},
+        "input": loads(row["input"]),
+        "output": loads(row["output"]),
+        "error": loads(row["error"]),
+        "metadata": loads(row["metadata"]) or {},
         "trace_id": row["trace_id"],
     }
 
@@ -339,8 +339,14 @@ def _run_filter_clauses(
     return [mine, driver[1], *others, *rest], True
 
 
-def list_runs(conn: Connection, project: int, params: Mapping[str, list[str]]) -> dict[str, Any]:
-    """``{"runs": [...], "next_cursor": ...}``, newest first (keyset cursor)."""
+def list_runs(
+    conn: Connection,
+    project: int,
+    params: Mapping[str, list[str]],
+    out: Callable[[Any], Any] = run_out,
+) -> dict[str, Any]:
+    """``{"runs": [...], "next_cursor": ...}``, newest first (keyset cursor); ``out``
+    shapes each row (the export passes stored JSON through undecoded)."""
     chosen, limit, cursor = parse_run_query(params)
     clauses, driven = _run_filter_clauses(conn, project, chosen)
     if cursor is not None:
@@ -353,7 +359,7 @@ def list_runs(conn: Connection, project: int, params: Mapping[str, list[str]]) -
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["sort_time"], rows[-1]["run_id"]) if more else None
-    return {"runs": [run_out(row) for row in rows], "next_cursor": next_cursor}
+    return {"runs": [out(row) for row in rows], "next_cursor": next_cursor}
 
 
 def _feedback_out(row: Any) -> dict[str, Any]:

@@ -1,11 +1,29 @@
-"""Request and response models of the HTTP API (the event model is the SDK's own:
-:class:`observatory.protocol.Event`, imported, never copied)."""
+"""Request and response models of the HTTP API. The event model is the SDK's own
+(:class:`observatory.protocol.Event`) and the response shapes are the read client's
+(:mod:`observatory.api_models`): imported, never copied."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from observatory.api_models import (
+    CostList,
+    Feedback,
+    Health,
+    Message,
+    Price,
+    RecalcResult,
+    Rejected,
+    ReportResult,
+    Run,
+    RunDetail,
+    RunPage,
+    Thread,
+    ThreadDetail,
+    ThreadPage,
+)
 
 
 class ErrorBody(BaseModel):
@@ -14,22 +32,8 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-class Rejected(BaseModel):
-    """One event the receiver refused, by its index in the batch."""
-
-    index: int
-    error: str
-
-
-class ReportResult(BaseModel):
-    """Answer to ``POST /api/report``."""
-
-    accepted: int
-    duplicates: int
-    rejected: list[Rejected]
-    """The first 1000 rejected events, by index."""
-    rejected_total: int | None = None
-    """How many events were rejected, present only when ``rejected`` does not list them all."""
+PriceOut = Price
+"""One row of the cost table (the name the routes used before the shared models)."""
 
 
 class PriceIn(BaseModel):
@@ -42,36 +46,6 @@ class PriceIn(BaseModel):
     output: float = Field(ge=0, allow_inf_nan=False, strict=True)
     cached_input: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
     total: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
-
-
-class PriceOut(BaseModel):
-    """One row of the cost table."""
-
-    model: str
-    input: float
-    output: float
-    cached_input: float | None
-    total: float | None
-    source: str
-
-
-class CostList(BaseModel):
-    """Answer to ``GET /api/costs``."""
-
-    costs: list[PriceOut]
-
-
-class RecalcResult(BaseModel):
-    """Answer to ``POST /api/costs/recalc``."""
-
-    updated: int
-
-
-class RunPage(BaseModel):
-    """Answer to ``GET /api/run/``: runs newest first and the cursor of the next page."""
-
-    runs: list[dict[str, Any]]
-    next_cursor: str | None
 
 
 class Me(BaseModel):
@@ -154,3 +128,32 @@ class StatsZeroCost(BaseModel):
     """Answer to ``GET /api/stats/zero-cost``."""
 
     items: list[ZeroCostGroup]
+
+
+__all__ = [
+    "CostList",
+    "Feedback",
+    "Health",
+    "Me",
+    "Message",
+    "ModelCost",
+    "Price",
+    "PriceIn",
+    "PriceOut",
+    "RecalcResult",
+    "Rejected",
+    "ReportResult",
+    "Run",
+    "RunDetail",
+    "RunPage",
+    "StatsSeries",
+    "StatsSummary",
+    "StatsTop",
+    "StatsZeroCost",
+    "Thread",
+    "ThreadDetail",
+    "ThreadPage",
+    "TopItem",
+    "Trace",
+    "ZeroCostGroup",
+]

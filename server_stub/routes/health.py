@@ -11,12 +11,13 @@ from sqlalchemy import text
 from .. import errors
 from ..auth import AuthError, is_loopback
 from ..metrics import render
+from ..schemas import Health
 from .deps import check_auth, receiver
 
 router = APIRouter()
 
 
-@router.get("/health", responses=errors.responses(503))
+@router.get("/health", response_model=Health, responses=errors.responses(503))
 def health(request: Request) -> Any:
     """Liveness and store reachability (no auth): 200 ``{"status": "ok", ...}``, or
     503 with ``detail`` saying why events cannot be stored (reads still work)."""

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from .. import errors, queries
-from ..schemas import RunPage
+from ..schemas import RunDetail, RunPage
 from .deps import Caller, receiver
 
 router = APIRouter()
@@ -61,7 +61,11 @@ def list_runs(request: Request, who: Caller) -> dict[str, Any]:
         raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/api/run/{run_id:path}", responses=errors.responses(*errors.AUTHENTICATED, 404))
+@router.get(
+    "/api/run/{run_id:path}",
+    response_model=RunDetail,
+    responses=errors.responses(*errors.AUTHENTICATED, 404),
+)
 def get_run(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
     """One run with its events, child runs, feedback and subtree cost."""
     with receiver(request).db.read.connect() as conn:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from .. import errors, queries
+from ..schemas import ThreadDetail, ThreadPage
 from .deps import Caller, receiver, single_query_values
 
 router = APIRouter()
@@ -18,6 +19,7 @@ def _gap_us(request: Request) -> int:
 
 @router.get(
     "/api/threads",
+    response_model=ThreadPage,
     responses=errors.responses(*errors.AUTHENTICATED, 422),
     dependencies=[Depends(single_query_values)],
 )
@@ -43,7 +45,9 @@ def list_threads(
 
 
 @router.get(
-    "/api/threads/{thread_id:path}", responses=errors.responses(*errors.AUTHENTICATED, 404, 422)
+    "/api/threads/{thread_id:path}",
+    response_model=ThreadDetail,
+    responses=errors.responses(*errors.AUTHENTICATED, 404, 422),
 )
 def get_thread(thread_id: str, request: Request, who: Caller) -> dict[str, Any]:
     """A thread's messages in time order, each with its feedback."""
