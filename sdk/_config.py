@@ -22,6 +22,9 @@ class Config:
     api_url: str = "http://127.0.0.1:8787"
     api_key: str | None = None
     app_id: str | None = None
+    release: str | None = None
+    """The version or git sha of the code sending events (stamped on every event as
+    ``release``; compare releases with ``observatory compare``). None: not sent."""
     enabled: bool = True
     flush_interval: float = 0.5
     """Seconds between background sends when batches are not full."""

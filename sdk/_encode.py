@@ -182,6 +182,8 @@ class Encoder:
             "timestamp": iso_timestamp(when),
             "metadata": self._metadata(run, run.context, run.name),
         }
+        if config.release is not None:
+            event["release"] = config.release
         if is_start:
             if config.capture_input:
                 if run.spec is not None and run.kwargs is not None:
@@ -231,6 +233,8 @@ class Encoder:
             "timestamp": iso_timestamp(when),
             "parent_run_id": parent.run_id if parent is not None else None,
         }
+        if self.config.release is not None:  # a custom event's own ``release`` field wins
+            event["release"] = self.config.release
         metadata = self._metadata(parent, context, None)
         extra_meta = fields.get("metadata")
         for key, value in fields.items():

@@ -155,6 +155,7 @@ def new_run(project_id: int, run_id: str, run_type: str, ts: int) -> dict[str, A
         "output": None,
         "error": None,
         "metadata": {},
+        "release": None,
         "_explicit_name": None,
     }
 
@@ -218,6 +219,7 @@ def merge_event(
         ("agent", ex.agent),
         ("user_email", ex.user_email),
         ("model", ev.model),
+        ("release", ev.release),
         ("prompt_tokens", ev.prompt_tokens),
         ("completion_tokens", ev.completion_tokens),
         ("total_tokens", ev.total_tokens),

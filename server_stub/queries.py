@@ -98,6 +98,7 @@ def run_out(row: Any) -> dict[str, Any]:
         "output": _loads(row["output"]),
         "error": _loads(row["error"]),
         "metadata": _loads(row["metadata"]) or {},
+        "release": row["release"],
     }
 
 
@@ -166,6 +167,7 @@ FILTERS: dict[str, Filter] = {
     "agent": Filter(_text, lambda v, p: r.c.agent == v, "exact agent name"),
     "user_email": Filter(_text, lambda v, p: r.c.user_email == v, "exact user email"),
     "app_id": Filter(_text, lambda v, p: r.c.app_id == v, "exact app id"),
+    "release": Filter(_text, lambda v, p: r.c.release == v, "exact release (version or git sha)"),
     "parent_run_id": Filter(_text, lambda v, p: r.c.parent_run_id == v, "direct children of a run"),
     "min_latency_s": Filter(_number, lambda v, p: r.c.latency_s >= v, "latency ≥ seconds"),
     "max_latency_s": Filter(_number, lambda v, p: r.c.latency_s <= v, "latency ≤ seconds"),
