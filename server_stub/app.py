@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from . import costs, db
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
+from .routes import changes as changes_routes
+from .routes import compare as compare_routes
 from .routes import costs as costs_routes
 from .routes import health, report, runs, threads
 from .routes.deps import Receiver
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     )
     for module in (health, report, runs, costs_routes, threads):
         app.include_router(module.router)
+    app.include_router(compare_routes.router)
+    app.include_router(changes_routes.router)
     return app
 
 

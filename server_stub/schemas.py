@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Rejected(BaseModel):
@@ -62,3 +63,112 @@ class RunPage(BaseModel):
 
     runs: list[dict[str, Any]]
     next_cursor: str | None
+
+
+class ReleaseOut(BaseModel):
+    """One release seen for one agent."""
+
+    release: str
+    agent: str | None
+    first_seen: str
+    last_seen: str
+    runs: int
+    root_runs: int
+
+
+class ReleaseList(BaseModel):
+    """Answer to ``GET /api/releases``: most recently seen first."""
+
+    releases: list[ReleaseOut]
+
+
+class ChangeIn(BaseModel):
+    """Body of ``POST /api/changes``; ``at`` defaults to now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["code", "runtime", "prompt", "policy", "config"]
+    ref: str = Field(min_length=1, max_length=200)
+    summary: str = Field(default="", max_length=10_000)
+    at: datetime | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("at must carry a timezone (use ISO-8601 with Z)")
+        return value
+
+
+class ChangeOut(BaseModel):
+    """One recorded change."""
+
+    id: int
+    kind: str
+    ref: str
+    summary: str
+    at: str
+    created_at: str
+
+
+class ChangeList(BaseModel):
+    """Answer to ``GET /api/changes``: oldest first."""
+
+    changes: list[ChangeOut]
+
+
+Verdict = Literal["improved", "regressed", "no_significant_change", "insufficient_data"]
+
+
+class MetricResult(BaseModel):
+    """One metric of a compare. Differences are candidate minus baseline; ``ci`` is
+    the 95% interval of ``abs_diff``; ``verdict`` uses ``p_adjusted`` (Holm)."""
+
+    baseline: float | None
+    candidate: float | None
+    abs_diff: float | None
+    rel_diff: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None
+    p_adjusted: float | None
+    n_baseline: int
+    n_candidate: int
+    verdict: Verdict
+    test: str
+    ci_method: str
+
+
+class CompareSide(BaseModel):
+    """Which runs one side of a compare took: a release and/or ``[from, to)``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    release: str | None
+    from_: str | None = Field(alias="from")
+    to: str | None
+    runs: int
+    truncated: bool
+
+
+class PolicyResult(BaseModel):
+    """The policy check: ``passed`` and the reasons it failed."""
+
+    passed: bool
+    reasons: list[str]
+    thresholds: dict[str, float]
+
+
+class CompareResult(BaseModel):
+    """Answer to ``GET /api/compare``."""
+
+    baseline: CompareSide
+    candidate: CompareSide
+    agent: str | None
+    unit: str
+    change: ChangeOut | None
+    min_sample: int
+    max_sample: int
+    confidence: float
+    bootstrap: dict[str, int]
+    metrics: dict[str, MetricResult]
+    policy: PolicyResult
