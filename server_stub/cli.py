@@ -263,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
     ret = sub.add_parser("retention", parents=[common], help="delete old unsaved runs")
     ret.add_argument("--days", type=_nonneg, required=True)
     ret.set_defaults(func=cmd_retention)
+
+    from .cli_compare import register as register_compare
+
+    register_compare(sub)  # compare, changes
     return parser
 
 
