@@ -39,13 +39,14 @@ MIN_SAMPLE = 30
 """Units per side below which a metric gets ``insufficient_data`` (no interval, no
 test): under ~30 a bootstrap interval of a p95 rests on one or two runs."""
 
-MAX_SAMPLE = 5000
-"""Newest units per side that are compared: beyond a few thousand runs the
-intervals barely narrow, while the bootstrap's cost keeps growing (~0.3 ms per
-resample of a mean at 5,000 values)."""
+MAX_SAMPLE = 2000
+"""Newest units per side that are compared. Past ~2,000 runs an interval narrows
+little (its width goes as 1/sqrt(n)), while a mean's bootstrap costs grow with
+``n x RESAMPLES`` in pure Python: at 2,000 runs per side the four bootstraps of
+cost and tokens are ~8 million draws (benchmarks/compare_timing.py)."""
 
-RESAMPLES = 2000
-"""Bootstrap resamples per interval."""
+RESAMPLES = 1000
+"""Bootstrap resamples per interval (quantiles cost O(1) each, means O(n))."""
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE

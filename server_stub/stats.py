@@ -79,8 +79,8 @@ def bootstrap_means(values: Sequence[float], resamples: int, rng: random.Random)
 
 
 def percentile_interval(draws: Sequence[float], confidence: float) -> tuple[float, float]:
-    """The central ``confidence`` interval of bootstrap draws: with 2000 draws at
-    0.95, the 51st and the 1950th smallest."""
+    """The central ``confidence`` interval of bootstrap draws: with 1000 draws at
+    0.95, the 26th and the 975th smallest."""
     ordered = sorted(draws)
     b = len(ordered)
     tail = (1.0 - confidence) / 2
