@@ -178,11 +178,23 @@ def _rng(seed: int, metric: str) -> random.Random:
     return random.Random(f"{seed}:{metric}")
 
 
-def _diffs(base: float | None, cand: float | None) -> tuple[float | None, float | None]:
-    if base is None or cand is None:
-        return None, None
-    diff = cand - base
-    return diff, (diff / base if base != 0 else None)
+def _estimates(
+    base: float | None, cand: float | None, n_base: int, n_cand: int, test: str, ci_method: str
+) -> dict[str, Any]:
+    """A metric's result before its interval and test: estimates and differences."""
+    diff = cand - base if base is not None and cand is not None else None
+    return {
+        "baseline": base,
+        "candidate": cand,
+        "abs_diff": diff,
+        "rel_diff": diff / base if diff is not None and base else None,
+        "ci": None,
+        "p_value": None,
+        "n_baseline": n_base,
+        "n_candidate": n_cand,
+        "test": test,
+        "ci_method": ci_method,
+    }
 
 
 def _continuous(
@@ -203,20 +215,10 @@ def _continuous(
             return None
         return stats.quantile(values, q) if q is not None else stats.mean(values)
 
-    b_est, c_est = estimate(sb), estimate(sc)
-    abs_diff, rel_diff = _diffs(b_est, c_est)
-    out: dict[str, Any] = {
-        "baseline": b_est,
-        "candidate": c_est,
-        "abs_diff": abs_diff,
-        "rel_diff": rel_diff,
-        "ci": None,
-        "p_value": None,
-        "n_baseline": len(base),
-        "n_candidate": len(cand),
-        "test": "quantile_test" if metric == "latency_p95" else "mann_whitney_u",
-        "ci_method": "bootstrap_percentile",
-    }
+    test = "quantile_test" if metric == "latency_p95" else "mann_whitney_u"
+    out = _estimates(
+        estimate(sb), estimate(sc), len(base), len(cand), test, "bootstrap_percentile"
+    )
     if min(len(base), len(cand)) < min_sample:
         return out
     rng = _rng(seed, metric)
@@ -236,21 +238,14 @@ def _continuous(
 
 def _error_rate(base: Sample, cand: Sample, min_sample: int) -> dict[str, Any]:
     """Error rate: proportions, Newcombe's interval, Fisher's exact test."""
-    b_rate = base.errors / base.n if base.n else None
-    c_rate = cand.errors / cand.n if cand.n else None
-    abs_diff, rel_diff = _diffs(b_rate, c_rate)
-    out: dict[str, Any] = {
-        "baseline": b_rate,
-        "candidate": c_rate,
-        "abs_diff": abs_diff,
-        "rel_diff": rel_diff,
-        "ci": None,
-        "p_value": None,
-        "n_baseline": base.n,
-        "n_candidate": cand.n,
-        "test": "fisher_exact",
-        "ci_method": "newcombe_wilson",
-    }
+    out = _estimates(
+        base.errors / base.n if base.n else None,
+        cand.errors / cand.n if cand.n else None,
+        base.n,
+        cand.n,
+        "fisher_exact",
+        "newcombe_wilson",
+    )
     if min(base.n, cand.n) < min_sample:
         return out
     out["ci"] = list(stats.newcombe_interval(base.errors, base.n, cand.errors, cand.n, CONFIDENCE))

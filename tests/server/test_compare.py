@@ -364,3 +364,20 @@ def test_cli_changes_and_around(server: Server, tmp_path: Path, inproc: Any) -> 
         done = inproc(*argv, cwd=tmp_path)
         assert done.returncode == 2, (argv, done.stdout, done.stderr)
         assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_projects_never_see_each_others_releases_changes_or_runs(server: Server) -> None:
+    key_a, key_b = server.create_key("team-a"), server.create_key("team-b")
+    release = uid("shared-name")
+    server.report(_window_runs(release, 9, 1.0), key=key_a)
+    posted = server.client.post("/api/changes", json={"kind": "config", "ref": "cfg-1"}, headers=server.headers(key_a))
+    assert posted.status_code == 201
+    get_b = {"headers": server.headers(key_b)}
+    assert server.client.get("/api/releases", **get_b).json()["releases"] == []
+    assert server.client.get("/api/changes", **get_b).json()["changes"] == []
+    assert server.client.get("/api/compare", params={"around": "cfg-1"}, **get_b).status_code == 404
+    seen_by_b = server.client.get("/api/compare", params={"baseline": release, "candidate": release}, **get_b).json()
+    assert seen_by_b["baseline"]["runs"] == 0
+    seen_by_a = server.client.get("/api/compare", params={"baseline": release, "candidate": release}, headers=server.headers(key_a)).json()
+    assert seen_by_a["baseline"]["runs"] == 30
+    assert server.client.get("/api/compare", params={"baseline": "a", "candidate": "b"}).status_code == 401

@@ -69,3 +69,18 @@ def test_bad_release_is_rejected_alone(server: Server) -> None:
     answer = server.report([_run(uid(), "x" * 201, 1), _run(good, "ok", 2), _run(uid(), "", 3)])
     assert answer["accepted"] == 1 and [r["index"] for r in answer["rejected"]] == [0, 2]
     assert "release" in answer["rejected"][0]["error"]
+
+
+def test_integrations_carry_the_release() -> None:
+    """The LangChain mapper's runs go through the same encoder: they carry it too."""
+    import pytest
+
+    pytest.importorskip("langchain_core")
+    from langchain_core.runnables import RunnableLambda
+
+    from observatory.integrations.langchain import ObservatoryCallbackHandler
+
+    chain = RunnableLambda(lambda q: q.upper(), name="shout") | RunnableLambda(lambda s: s + "!", name="bang")
+    with capture_events(release="lc-7") as events:
+        assert chain.invoke("hi", config={"callbacks": [ObservatoryCallbackHandler()]}) == "HI!"
+    assert len(events) >= 4 and all(e.get("release") == "lc-7" for e in events)
