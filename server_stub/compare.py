@@ -457,6 +457,23 @@ def parse_request(
     )
 
 
+def percentiles(values: list[float]) -> list[float]:
+    """Nearest-rank percentiles 0 to 100 (p0 is the minimum); empty without values."""
+    if not values:
+        return []
+    ordered = sorted(values)
+    return [ordered[0], *(stats.quantile(ordered, k / 100) for k in range(1, 101))]
+
+
+def distributions(base: Sample, cand: Sample) -> dict[str, dict[str, list[float]]]:
+    """Latency and cost per run of both sides as 101 percentiles each: enough to draw
+    the two distributions one over the other (as CDFs or densities) without every run."""
+    return {
+        "latency": {"baseline": percentiles(base.latency), "candidate": percentiles(cand.latency)},
+        "cost": {"baseline": percentiles(base.cost), "candidate": percentiles(cand.cost)},
+    }
+
+
 def compare(conn: Connection, project: int, req: Request) -> dict[str, Any]:
     """The whole answer of ``GET /api/compare``."""
     base = load_sample(conn, project, req.baseline, req.agent, req.run_type)
@@ -474,4 +491,5 @@ def compare(conn: Connection, project: int, req: Request) -> dict[str, Any]:
         "bootstrap": {"resamples": RESAMPLES, "seed": req.seed},
         "metrics": metrics,
         "policy": evaluate_policy(metrics, base.n, cand.n, req.policy),
+        "distributions": distributions(base, cand),
     }

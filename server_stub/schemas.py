@@ -172,3 +172,5 @@ class CompareResult(BaseModel):
     bootstrap: dict[str, int]
     metrics: dict[str, MetricResult]
     policy: PolicyResult
+    distributions: dict[str, dict[str, list[float]]]
+    """``latency`` and ``cost``: ``baseline`` and ``candidate`` as percentiles 0-100."""

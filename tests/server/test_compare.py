@@ -381,3 +381,14 @@ def test_projects_never_see_each_others_releases_changes_or_runs(server: Server)
     seen_by_a = server.client.get("/api/compare", params={"baseline": release, "candidate": release}, headers=server.headers(key_a)).json()
     assert seen_by_a["baseline"]["runs"] == 30
     assert server.client.get("/api/compare", params={"baseline": "a", "candidate": "b"}).status_code == 401
+
+
+def test_distributions_for_drawing_both_releases(shared_server: Server, fixed: dict[str, Any]) -> None:
+    result = _compare(shared_server, baseline=fixed["base"], candidate=fixed["cand"], agent="bot")
+    latency = result["distributions"]["latency"]
+    assert len(latency["baseline"]) == len(latency["candidate"]) == 101
+    assert latency["baseline"][0] == 0.1 and latency["baseline"][50] == 1.5 and latency["baseline"][100] == 3.0
+    assert latency["candidate"][95] == 3.1 and latency["baseline"] == sorted(latency["baseline"])
+    assert result["distributions"]["cost"]["candidate"][100] == pytest.approx(0.045)
+    empty = _compare(shared_server, baseline=uid(), candidate=uid())["distributions"]
+    assert empty == {"latency": {"baseline": [], "candidate": []}, "cost": {"baseline": [], "candidate": []}}
