@@ -23,7 +23,10 @@ from observatory.server.runner import run_server
 
 
 def _iso(us: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000)) + f".{us // 1000 % 1000:03d}Z"
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000))
+        + f".{us // 1000 % 1000:03d}Z"
+    )
 
 
 def seed(client: httpx.Client, release: str, runs: int, scale: float, rng: random.Random) -> None:
@@ -34,10 +37,29 @@ def seed(client: httpx.Client, release: str, runs: int, scale: float, rng: rando
         t0 = start + i * 1_000_000
         latency = int(rng.lognormvariate(0, 0.5) * scale * 1_000_000)
         batch += [
-            {"name": "agent_start", "run_id": rid, "timestamp": _iso(t0), "release": release, "metadata": {"agent": "bench"}},
-            {"name": "llm", "run_id": rid + "-llm", "parent_run_id": rid, "timestamp": _iso(t0), "release": release,
-             "model": "gpt-4o-mini", "prompt_tokens": int(1000 * scale) + i % 50, "completion_tokens": 100},
-            {"name": "agent_end", "run_id": rid, "timestamp": _iso(t0 + latency), "status": "error" if rng.random() < 0.05 else "success"},
+            {
+                "name": "agent_start",
+                "run_id": rid,
+                "timestamp": _iso(t0),
+                "release": release,
+                "metadata": {"agent": "bench"},
+            },
+            {
+                "name": "llm",
+                "run_id": rid + "-llm",
+                "parent_run_id": rid,
+                "timestamp": _iso(t0),
+                "release": release,
+                "model": "gpt-4o-mini",
+                "prompt_tokens": int(1000 * scale) + i % 50,
+                "completion_tokens": 100,
+            },
+            {
+                "name": "agent_end",
+                "run_id": rid,
+                "timestamp": _iso(t0 + latency),
+                "status": "error" if rng.random() < 0.05 else "success",
+            },
         ]
         if len(batch) >= 1500:
             client.post("/api/report", json={"events": batch}).raise_for_status()
@@ -62,7 +84,9 @@ def main() -> None:
                 walls = []
                 for _ in range(args.repeat):
                     t = time.perf_counter()
-                    client.get("/api/compare", params={"baseline": "v1", "candidate": "v2"}).raise_for_status()
+                    client.get(
+                        "/api/compare", params={"baseline": "v1", "candidate": "v2"}
+                    ).raise_for_status()
                     walls.append(time.perf_counter() - t)
             database = db.open_database(db_url)
             with database.read.connect() as conn:
@@ -76,9 +100,11 @@ def main() -> None:
             math_s, math_cpu = time.perf_counter() - t, time.process_time() - cpu
         finally:
             stop()
-    print(f"{args.runs} runs per release: GET /api/compare median {statistics.median(walls) * 1000:.0f} ms "
-          f"(of {args.repeat}); loading both samples {load * 1000:.0f} ms; statistics {math_s * 1000:.0f} ms "
-          f"wall, {math_cpu * 1000:.0f} ms CPU")
+    print(
+        f"{args.runs} runs per release: GET /api/compare median {statistics.median(walls) * 1000:.0f} ms "
+        f"(of {args.repeat}); loading both samples {load * 1000:.0f} ms; statistics {math_s * 1000:.0f} ms "
+        f"wall, {math_cpu * 1000:.0f} ms CPU"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ def add_change(
 ) -> dict[str, Any]:
     """Store one change; returns it as the API shows it."""
     values = {"project_id": project, "kind": kind, "ref": ref, "summary": summary, "at": at}
-    new_id = conn.execute(insert(c).values(**values, created_at=now)).inserted_primary_key[0]
+    key = conn.execute(insert(c).values(**values, created_at=now)).inserted_primary_key
+    new_id = key[0] if key is not None else None
     return change_out({**values, "id": new_id, "created_at": now})
 
 

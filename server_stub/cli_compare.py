@@ -150,7 +150,10 @@ def format_text(result: dict[str, Any]) -> str:
     rows = [_HEADER, *_rows(result)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
     lines = [f"compare {_title(result)}", ""]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     policy = result["policy"]
     lines += ["", "policy: " + ("passed" if policy["passed"] else "FAILED")]
     lines += [f"  - {reason}" for reason in policy["reasons"]]
@@ -187,7 +190,9 @@ def _iso_arg(text: str, name: str) -> str:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise CommandError(f"{name} must be an ISO-8601 time like 2026-07-01T14:02:00Z, got {text!r}") from exc
+        raise CommandError(
+            f"{name} must be an ISO-8601 time like 2026-07-01T14:02:00Z, got {text!r}"
+        ) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.isoformat().replace("+00:00", "Z")
@@ -201,7 +206,9 @@ def _compare_params(args: argparse.Namespace) -> dict[str, Any]:
         if args.baseline is not None:
             raise CommandError("give either BASELINE CANDIDATE or --around REF, not both")
         if args.start is not None or args.end is not None:
-            raise CommandError("--around compares the window before and after the change: use --window, not --from/--to")
+            raise CommandError(
+                "--around compares the window before and after the change: use --window, not --from/--to"
+            )
         params["around"] = args.around
     else:
         if args.baseline is None or args.candidate is None:
@@ -291,7 +298,7 @@ def _run(func: Any, name: str) -> Any:
 class _OneLineParser(argparse.ArgumentParser):
     """Argument errors as one line on stderr and exit 2 (no usage dump)."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.exit(EXIT_ERROR, f"{self.prog}: {message}\n")
 
 
@@ -330,12 +337,18 @@ def register(sub: Any) -> None:
     comp.add_argument("candidate", nargs="?", help="candidate release")
     comp.add_argument("--around", metavar="REF", help="a change's ref: compare before vs after it")
     comp.add_argument("--agent", help="only this agent's runs")
-    comp.add_argument("--type", choices=("agent", "llm", "tool"), help="compare runs of this type, not root runs")
-    comp.add_argument("--window", help="e.g. 7d: the last 7 days (with --around: each side's length, default 24h)")
+    comp.add_argument(
+        "--type", choices=("agent", "llm", "tool"), help="compare runs of this type, not root runs"
+    )
+    comp.add_argument(
+        "--window", help="e.g. 7d: the last 7 days (with --around: each side's length, default 24h)"
+    )
     comp.add_argument("--from", dest="start", metavar="T", help="start time ≥ T (ISO-8601)")
     comp.add_argument("--to", dest="end", metavar="T", help="start time ≤ T (ISO-8601)")
     comp.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    comp.add_argument("--fail-on-regression", action="store_true", help="exit 1 when the policy fails")
+    comp.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 when the policy fails"
+    )
     comp.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)
     for key in POLICY_KEYS:
         comp.add_argument(
@@ -349,7 +362,9 @@ def register(sub: Any) -> None:
     comp.set_defaults(func=_run(cmd_compare, "compare"))
 
     changes = _one_line(sub.add_parser("changes", help="record and list changes (deploys, edits)"))
-    changes_sub = changes.add_subparsers(dest="changes_cmd", required=True, parser_class=_OneLineParser)
+    changes_sub = changes.add_subparsers(
+        dest="changes_cmd", required=True, parser_class=_OneLineParser
+    )
     add = changes_sub.add_parser("add", help="record a change")
     add.add_argument("kind", choices=("code", "runtime", "prompt", "policy", "config"))
     add.add_argument("ref", help="e.g. git:9f2c1a, gpt-4.1-2025-04-14, prompt-v7")

@@ -73,7 +73,9 @@ def parse_window(value: str, name: str = "window") -> int:
     """``"30m"``, ``"24h"``, ``"7d"``, ``"2w"`` → microseconds (QueryError otherwise)."""
     match = _WINDOW.match(value)
     if not match or float(match.group(1)) <= 0:
-        raise QueryError(f"{name} must be a positive duration like 30m, 24h, 7d or 2w; got {value!r}")
+        raise QueryError(
+            f"{name} must be a positive duration like 30m, 24h, 7d or 2w; got {value!r}"
+        )
     return int(float(match.group(1)) * _UNIT_US[match.group(2)])
 
 
@@ -216,9 +218,7 @@ def _continuous(
         return stats.quantile(values, q) if q is not None else stats.mean(values)
 
     test = "quantile_test" if metric == "latency_p95" else "mann_whitney_u"
-    out = _estimates(
-        estimate(sb), estimate(sc), len(base), len(cand), test, "bootstrap_percentile"
-    )
+    out = _estimates(estimate(sb), estimate(sc), len(base), len(cand), test, "bootstrap_percentile")
     if min(len(base), len(cand)) < min_sample:
         return out
     rng = _rng(seed, metric)
@@ -410,24 +410,30 @@ def parse_request(
     gives ``(time in µs, change)`` of the change ``around`` names, or LookupError."""
     unknown = sorted(set(params) - set(PARAMS))
     if unknown:
-        raise QueryError(f"unknown parameter(s) {', '.join(unknown)}; parameters are {', '.join(PARAMS)}")
+        raise QueryError(
+            f"unknown parameter(s) {', '.join(unknown)}; parameters are {', '.join(PARAMS)}"
+        )
     base, cand, around = _one(params, "baseline"), _one(params, "candidate"), _one(params, "around")
-    window_text, start_text, end_text = _one(params, "window"), _one(params, "from"), _one(params, "to")
+    window_text, start_text, end_text = (
+        _one(params, "window"),
+        _one(params, "from"),
+        _one(params, "to"),
+    )
     run_type = _one(params, "type")
     if run_type is not None and run_type not in ("agent", "llm", "tool"):
         raise QueryError(f"type must be one of agent, llm, tool; got {run_type!r}")
     seed_text = _one(params, "seed")
     if seed_text is not None and not re.fullmatch(r"\d{1,18}", seed_text):
         raise QueryError(f"seed must be a non-negative integer, got {seed_text!r}")
-    policy = parse_policy(
-        {k: _one(params, k) for k in POLICY_KEYS if k in params}, "the request"
-    )
+    policy = parse_policy({k: _one(params, k) for k in POLICY_KEYS if k in params}, "the request")
     window = parse_window(window_text) if window_text is not None else None
     if around is not None:
         if base is not None or cand is not None:
             raise QueryError("give either baseline and candidate, or around, not both")
         if start_text is not None or end_text is not None:
-            raise QueryError("around compares the window before and after a change: from/to do not apply")
+            raise QueryError(
+                "around compares the window before and after a change: from/to do not apply"
+            )
         if find_change is None:
             raise QueryError("around is not available here")
         at, change = find_change(around)  # LookupError: no such change (404)

@@ -20,18 +20,20 @@ def list_releases(conn: Connection, project: int, agent: str | None = None) -> l
     where = [r.c.project_id == project, r.c.release.is_not(None)]
     if agent is not None:
         where.append(r.c.agent == agent)
-    rows = conn.execute(
-        select(
-            r.c.release,
-            r.c.agent,
-            func.min(r.c.sort_time),
-            func.max(r.c.sort_time),
-            func.count(),
-            func.sum(case((r.c.parent_run_id.is_(None), 1), else_=0)),
+    rows = list(
+        conn.execute(
+            select(
+                r.c.release,
+                r.c.agent,
+                func.min(r.c.sort_time),
+                func.max(r.c.sort_time),
+                func.count(),
+                func.sum(case((r.c.parent_run_id.is_(None), 1), else_=0)),
+            )
+            .where(*where)
+            .group_by(r.c.release, r.c.agent)
         )
-        .where(*where)
-        .group_by(r.c.release, r.c.agent)
-    ).all()
+    )
     rows.sort(key=lambda row: (row[3], row[0], row[1] or ""), reverse=True)
     return [
         {

@@ -93,7 +93,9 @@ def difference_interval(
     baseline: Sequence[float], candidate: Sequence[float], confidence: float
 ) -> tuple[float, float]:
     """Percentile interval of ``candidate - baseline`` from paired bootstrap draws."""
-    return percentile_interval([c - b for b, c in zip(baseline, candidate, strict=True)], confidence)
+    return percentile_interval(
+        [c - b for b, c in zip(baseline, candidate, strict=True)], confidence
+    )
 
 
 # -- tests ----------------------------------------------------------------------------
@@ -185,9 +187,7 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     return max(0.0, center - half), min(1.0, center + half)
 
 
-def newcombe_interval(
-    x1: int, n1: int, x2: int, n2: int, confidence: float
-) -> tuple[float, float]:
+def newcombe_interval(x1: int, n1: int, x2: int, n2: int, confidence: float) -> tuple[float, float]:
     """Newcombe's hybrid score interval (his method 10) of ``x2/n2 - x1/n1``,
     built from the two Wilson intervals."""
     p1, p2 = x1 / n1, x2 / n2

@@ -28,9 +28,7 @@ _PARAMS: list[dict[str, Any]] = [
 ]
 
 
-@router.get(
-    "/api/compare", response_model=CompareResult, openapi_extra={"parameters": _PARAMS}
-)
+@router.get("/api/compare", response_model=CompareResult, openapi_extra={"parameters": _PARAMS})
 def get_compare(request: Request, who: Caller) -> dict[str, Any]:
     """Baseline vs candidate release (or the windows around a change): five metrics
     with estimates, differences, 95% intervals, Holm-adjusted p-values, verdicts

@@ -14,7 +14,9 @@ from .conftest import Server, ts, uid
 def test_release_comes_from_init_or_the_environment() -> None:
     assert from_env(environ={}).release is None
     assert from_env(environ={"OBSERVATORY_RELEASE": "v1.2"}).release == "v1.2"
-    assert from_env({"release": "abc123"}, environ={"OBSERVATORY_RELEASE": "v1.2"}).release == "abc123"
+    assert (
+        from_env({"release": "abc123"}, environ={"OBSERVATORY_RELEASE": "v1.2"}).release == "abc123"
+    )
 
 
 def test_every_event_carries_the_release() -> None:
@@ -48,7 +50,13 @@ def test_runs_store_filter_and_list_releases(server: Server) -> None:
             _run(a2, "v1", 5),
             _run(b1, "v2", 3, agent="other"),
             _run(none, None, 4),
-            {"name": "llm", "run_id": child, "parent_run_id": a1, "release": "v1", "timestamp": ts(2)},
+            {
+                "name": "llm",
+                "run_id": child,
+                "parent_run_id": a1,
+                "release": "v1",
+                "timestamp": ts(2),
+            },
         ]
     )
     assert server.run(a1)["release"] == "v1" and server.run(none)["release"] is None
@@ -58,7 +66,10 @@ def test_runs_store_filter_and_list_releases(server: Server) -> None:
     by_key = {(x["release"], x["agent"]): x for x in listed}
     v1 = by_key[("v1", "bot")]
     assert (v1["runs"], v1["root_runs"]) == (2, 2)
-    assert v1["first_seen"] == "2026-05-29T08:00:00.500Z" and v1["last_seen"] == "2026-05-29T08:00:04.500Z"
+    assert (
+        v1["first_seen"] == "2026-05-29T08:00:00.500Z"
+        and v1["last_seen"] == "2026-05-29T08:00:04.500Z"
+    )
     assert by_key[("v2", "other")]["runs"] == 1
     assert ("v1", None) in by_key and by_key[("v1", None)]["root_runs"] == 0
     assert listed[0]["release"] == "v1"  # most recently seen first
@@ -80,7 +91,9 @@ def test_integrations_carry_the_release() -> None:
 
     from observatory.integrations.langchain import ObservatoryCallbackHandler
 
-    chain = RunnableLambda(lambda q: q.upper(), name="shout") | RunnableLambda(lambda s: s + "!", name="bang")
+    chain = RunnableLambda(lambda q: q.upper(), name="shout") | RunnableLambda(
+        lambda s: s + "!", name="bang"
+    )
     with capture_events(release="lc-7") as events:
         assert chain.invoke("hi", config={"callbacks": [ObservatoryCallbackHandler()]}) == "HI!"
     assert len(events) >= 4 and all(e.get("release") == "lc-7" for e in events)

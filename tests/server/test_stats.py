@@ -36,7 +36,15 @@ def test_mann_whitney_of_identical_values_is_not_significant() -> None:
 
 @pytest.mark.parametrize(
     "table",
-    [(3, 47, 9, 41), (0, 10, 0, 10), (1, 99, 7, 93), (20, 30, 25, 25), (0, 50, 5, 45), (12, 0, 3, 9), (200, 4800, 260, 4740)],
+    [
+        (3, 47, 9, 41),
+        (0, 10, 0, 10),
+        (1, 99, 7, 93),
+        (20, 30, 25, 25),
+        (0, 50, 5, 45),
+        (12, 0, 3, 9),
+        (200, 4800, 260, 4740),
+    ],
 )
 def test_fisher_exact_matches_scipy(table: tuple[int, int, int, int]) -> None:
     a, b, c, d = table
@@ -97,7 +105,10 @@ def test_quantile_bootstrap_has_the_distribution_of_plain_resampling() -> None:
 
 
 def test_bootstrap_repeats_exactly_with_the_same_seed() -> None:
-    base, cand = _synthetic(random.Random(5), 60, 1.0, 0.05), _synthetic(random.Random(6), 60, 1.2, 0.1)
+    base, cand = (
+        _synthetic(random.Random(5), 60, 1.0, 0.05),
+        _synthetic(random.Random(6), 60, 1.2, 0.1),
+    )
     first = metrics_for(base, cand, seed=11)
     assert metrics_for(base, cand, seed=11) == first
     assert metrics_for(base, cand, seed=12)["cost"]["ci"] != first["cost"]["ci"]
@@ -159,6 +170,11 @@ def test_small_samples_give_insufficient_data_with_estimates() -> None:
         item = result[metric]
         assert item["verdict"] == "insufficient_data"
         assert item["ci"] is None and item["p_value"] is None and item["p_adjusted"] is None
-        assert item["baseline"] is not None and (item["n_baseline"], item["n_candidate"]) == (10, 29)
+        assert item["baseline"] is not None and (item["n_baseline"], item["n_candidate"]) == (
+            10,
+            29,
+        )
     empty = metrics_for(Sample(), Sample())
-    assert all(empty[m]["verdict"] == "insufficient_data" and empty[m]["baseline"] is None for m in METRICS)
+    assert all(
+        empty[m]["verdict"] == "insufficient_data" and empty[m]["baseline"] is None for m in METRICS
+    )
