@@ -90,10 +90,10 @@ def main() -> None:
                     walls.append(time.perf_counter() - t)
             database = db.open_database(db_url)
             with database.read.connect() as conn:
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), time.process_time()
                 base = compare.load_sample(conn, 1, compare.Side("v1"), None, None)
                 cand = compare.load_sample(conn, 1, compare.Side("v2"), None, None)
-                load = time.perf_counter() - t
+                load, load_cpu = time.perf_counter() - t, time.process_time() - cpu
             database.dispose()
             t, cpu = time.perf_counter(), time.process_time()
             compare.metrics_for(base, cand)
@@ -102,7 +102,8 @@ def main() -> None:
             stop()
     print(
         f"{args.runs} runs per release: GET /api/compare median {statistics.median(walls) * 1000:.0f} ms "
-        f"(of {args.repeat}); loading both samples {load * 1000:.0f} ms; statistics {math_s * 1000:.0f} ms "
+        f"(of {args.repeat}); loading both samples {load * 1000:.0f} ms wall, {load_cpu * 1000:.0f} ms CPU; "
+        f"statistics {math_s * 1000:.0f} ms "
         f"wall, {math_cpu * 1000:.0f} ms CPU"
     )
 

@@ -62,11 +62,11 @@ POLICY_KEYS = (
 )
 """Thresholds of a policy (request parameters, or ``[tool.observatory.policy]``)."""
 
-VERDICTS = ("improved", "regressed", "no_significant_change", "insufficient_data")
-
 _WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 _UNIT_US["w"] = 7 * _UNIT_US["d"]
+MAX_WINDOW_US = 36_600 * _UNIT_US["d"]
+"""A century: longer windows would overflow 64-bit microsecond times."""
 
 
 def parse_window(value: str, name: str = "window") -> int:
@@ -76,7 +76,10 @@ def parse_window(value: str, name: str = "window") -> int:
         raise QueryError(
             f"{name} must be a positive duration like 30m, 24h, 7d or 2w; got {value!r}"
         )
-    return int(float(match.group(1)) * _UNIT_US[match.group(2)])
+    width = int(float(match.group(1)) * _UNIT_US[match.group(2)])
+    if width > MAX_WINDOW_US:
+        raise QueryError(f"{name} may be at most a century, got {value!r}")
+    return width
 
 
 # -- which runs ---------------------------------------------------------------------------
@@ -131,24 +134,35 @@ def _unit_query(project: int, side: Side, agent: str | None, run_type: str | Non
     )
 
 
-def _subtree_tokens(conn: Connection, project: int, units: Any) -> dict[str, int]:
-    """``total_tokens`` summed over each unit and every run below it."""
-    chosen = units.limit(MAX_SAMPLE).subquery()
-    tree = select(
-        chosen.c.run_id.label("root"), chosen.c.run_id.label("node"), literal(0).label("depth")
-    ).cte("tree", recursive=True)
-    up = tree.alias("up")
-    tree = tree.union_all(
-        select(up.c.root, r.c.run_id, up.c.depth + 1).where(
-            r.c.project_id == project, r.c.parent_run_id == up.c.node, up.c.depth < MAX_TREE_DEPTH
+TOKEN_CHUNK = 500
+"""Units per subtree query (bound parameters in one ``IN`` list)."""
+
+
+def _subtree_tokens(conn: Connection, project: int, run_ids: list[str]) -> dict[str, int]:
+    """``total_tokens`` summed over each of these runs and every run below it."""
+    found: dict[str, int] = {}
+    for start in range(0, len(run_ids), TOKEN_CHUNK):
+        chunk = run_ids[start : start + TOKEN_CHUNK]
+        tree = (
+            select(r.c.run_id.label("root"), r.c.run_id.label("node"), literal(0).label("depth"))
+            .where(r.c.project_id == project, r.c.run_id.in_(chunk))
+            .cte("tree", recursive=True)
         )
-    )
-    rows = conn.execute(
-        select(tree.c.root, func.sum(r.c.total_tokens))
-        .select_from(tree.join(r, and_(r.c.project_id == project, r.c.run_id == tree.c.node)))
-        .group_by(tree.c.root)
-    )
-    return {root: int(total or 0) for root, total in rows}
+        up = tree.alias("up")
+        tree = tree.union_all(
+            select(up.c.root, r.c.run_id, up.c.depth + 1).where(
+                r.c.project_id == project,
+                r.c.parent_run_id == up.c.node,
+                up.c.depth < MAX_TREE_DEPTH,
+            )
+        )
+        rows = conn.execute(
+            select(tree.c.root, func.sum(r.c.total_tokens))
+            .select_from(tree.join(r, and_(r.c.project_id == project, r.c.run_id == tree.c.node)))
+            .group_by(tree.c.root)
+        )
+        found.update((root, int(total or 0)) for root, total in rows)
+    return found
 
 
 def load_sample(
@@ -161,7 +175,7 @@ def load_sample(
     rows = rows[:MAX_SAMPLE]
     if not rows:
         return sample
-    tokens = _subtree_tokens(conn, project, units)
+    tokens = _subtree_tokens(conn, project, [row[0] for row in rows])
     for run_id, status, latency, cost in rows:
         if latency is not None:
             sample.latency.append(float(latency))

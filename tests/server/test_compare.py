@@ -237,6 +237,7 @@ def test_type_unit_and_time_window(shared_server: Server, fixed: dict[str, Any])
         ({"baseline": "a"}, 422, "baseline and candidate"),
         ({"baseline": "a", "candidate": "b", "color": "red"}, 422, "unknown parameter(s) color"),
         ({"baseline": "a", "candidate": "b", "window": "7 days"}, 422, "positive duration"),
+        ({"baseline": "a", "candidate": "b", "window": "99999999999w"}, 422, "at most a century"),
         (
             {"baseline": "a", "candidate": "b", "window": "7d", "from": "2026-01-01"},
             422,
