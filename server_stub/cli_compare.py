@@ -52,17 +52,24 @@ def call(
         )
     except httpx.HTTPError as exc:
         raise CommandError(f"cannot reach the receiver at {url}: {exc}") from exc
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
     if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
+        detail = answer.get("detail") if isinstance(answer, dict) else None
         if isinstance(detail, list):  # FastAPI's validation errors
             detail = "; ".join(
-                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
+                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}"
+                for d in detail
+                if isinstance(d, dict)
             )
-        raise CommandError(f"the receiver answered {response.status_code}: {detail}")
-    return response.json()
+        raise CommandError(
+            f"the receiver answered {response.status_code}: {detail or response.text[:300]}"
+        )
+    if answer is None:
+        raise CommandError(f"the receiver at {url} answered {path} with something other than JSON")
+    return answer
 
 
 # -- formatting ----------------------------------------------------------------------
@@ -285,7 +292,7 @@ def _run(func: Any, name: str) -> Any:
         try:
             code: int = func(args)
         except CommandError as exc:
-            print(f"observatory {name}: {exc}", file=sys.stderr)
+            print(f"observatory {name}: {' '.join(str(exc).split())}", file=sys.stderr)
             return EXIT_ERROR
         return code
 

@@ -41,9 +41,13 @@ def load_policy(start: Path | None = None) -> tuple[dict[str, float], Path | Non
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PolicyFileError(f"cannot read {path}: {exc}") from exc
-    table: Any = data.get("tool", {}).get("observatory", {}).get("policy")
-    if table is None:
-        return {}, None
+    table: Any = data
+    for key in ("tool", "observatory", "policy"):
+        if not isinstance(table, dict):
+            raise PolicyFileError(f"[tool.observatory.policy] in {path} must be a table")
+        table = table.get(key)
+        if table is None:
+            return {}, None
     if not isinstance(table, dict):
         raise PolicyFileError(f"[tool.observatory.policy] in {path} must be a table")
     try:

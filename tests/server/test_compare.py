@@ -567,3 +567,27 @@ def test_distributions_for_drawing_both_releases(
         "latency": {"baseline": [], "candidate": []},
         "cost": {"baseline": [], "candidate": []},
     }
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[tool]\nobservatory = 3\n", "must be a table"),
+        ("[tool.observatory.policy]\nmin_runs = true\n", "must be a number"),
+        ("[tool.observatory.policy]\nmax_cost_increase_pct = -5\n", "non-negative"),
+        ("x = [", "cannot read"),
+    ],
+)
+def test_a_bad_policy_file_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    from observatory.server.policy_file import PolicyFileError, load_policy
+
+    (tmp_path / "pyproject.toml").write_text(text)
+    with pytest.raises(PolicyFileError, match=message):
+        load_policy(tmp_path)
+
+
+def test_no_policy_table_means_no_policy(tmp_path: Path) -> None:
+    from observatory.server.policy_file import load_policy
+
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    assert load_policy(tmp_path / "sub" / "dir") == ({}, None)  # a folder that need not exist
