@@ -246,7 +246,12 @@ def _continuous(
     if metric == "latency_p95":
         out["p_value"] = stats.quantile_test(base, cand, 0.95)
     else:
-        out["p_value"] = stats.mann_whitney_u(base, cand)[1]
+        u_base, out["p_value"] = stats.mann_whitney_u(base, cand)
+        # which side's runs tend to be larger: a verdict needs it to agree with the
+        # estimates (a mean can rise on a few outliers while most runs got cheaper)
+        out["_direction"] = (u_base < len(base) * len(cand) / 2) - (
+            u_base > len(base) * len(cand) / 2
+        )
     return out
 
 
@@ -273,9 +278,13 @@ def _verdict(result: dict[str, Any]) -> str:
     adjusted = result["p_adjusted"]
     if adjusted is None:
         return "insufficient_data"
-    if adjusted >= ALPHA or not result["abs_diff"]:
+    diff = result["abs_diff"]
+    if adjusted >= ALPHA or not diff:
         return "no_significant_change"
-    return "regressed" if result["abs_diff"] > 0 else "improved"
+    direction = result.pop("_direction", None)
+    if direction is not None and direction != (1 if diff > 0 else -1):
+        return "no_significant_change"  # the test and the estimates point different ways
+    return "regressed" if diff > 0 else "improved"
 
 
 def metrics_for(
@@ -298,6 +307,7 @@ def metrics_for(
     for metric, p_adj in zip(METRICS, adjusted, strict=True):
         results[metric]["p_adjusted"] = p_adj
         results[metric]["verdict"] = _verdict(results[metric])
+        results[metric].pop("_direction", None)
     return results
 
 

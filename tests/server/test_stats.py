@@ -178,3 +178,17 @@ def test_small_samples_give_insufficient_data_with_estimates() -> None:
     assert all(
         empty[m]["verdict"] == "insufficient_data" and empty[m]["baseline"] is None for m in METRICS
     )
+
+
+def test_a_mean_raised_by_outliers_while_most_runs_got_cheaper_is_not_a_verdict() -> None:
+    base, cand = Sample(), Sample()
+    base.cost = [1.0] * 100
+    cand.cost = [0.5] * 97 + [100.0] * 3  # mean 3.485: "up"; but 97% of runs halved
+    for sample in (base, cand):
+        sample.latency = [1.0] * 100
+        sample.tokens = [1.0] * 100
+    cost = metrics_for(base, cand)["cost"]
+    assert cost["abs_diff"] > 0 and cost["p_adjusted"] < 0.05
+    assert cost["verdict"] == "no_significant_change" and "_direction" not in cost
+    cand.cost = [2.0] * 97 + [100.0] * 3  # most runs doubled and the mean rose: regressed
+    assert metrics_for(base, cand)["cost"]["verdict"] == "regressed"
