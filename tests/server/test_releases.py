@@ -19,6 +19,13 @@ def test_release_comes_from_init_or_the_environment() -> None:
     )
 
 
+def test_a_release_the_receiver_would_refuse_is_never_sent() -> None:
+    # an unset CI variable expands to "": no release, rather than every event refused
+    assert from_env(environ={"OBSERVATORY_RELEASE": "  "}).release is None
+    assert from_env({"release": 42}, environ={}).release == "42"
+    assert from_env({"release": "x" * 250}, environ={}).release == "x" * 200
+
+
 def test_every_event_carries_the_release() -> None:
     @observatory.agent
     def answer(q: str) -> str:
