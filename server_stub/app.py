@@ -9,13 +9,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import costs, db
+from . import costs, db, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import changes as changes_routes
 from .routes import compare as compare_routes
 from .routes import costs as costs_routes
-from .routes import health, report, runs, threads
+from .routes import health, report, runs, threads, ui
+from .routes import stats as stats_routes
+from .routes import trace as trace_routes
 from .routes.deps import Receiver
 from .settings import Settings
 from .writer import Writer
@@ -31,6 +33,7 @@ def open_receiver(settings: Settings) -> Receiver:
         added = costs.ensure_seeded(conn)
         table.load(conn)
         ensure_counters(conn)
+        rollup.ensure(conn)  # dashboard summaries of a store that predates them
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
     metrics = Metrics()
@@ -81,11 +84,14 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         version="0.1.0",
         description="Ingest for Observatory events: runs, costs, threads, feedback.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by routes/ui.py
+        redoc_url=None,
     )
-    for module in (health, report, runs, costs_routes, threads):
+    for module in (health, report, runs, costs_routes, threads, trace_routes, stats_routes):
         app.include_router(module.router)
     app.include_router(compare_routes.router)
     app.include_router(changes_routes.router)
+    ui.install(app)
     return app
 
 

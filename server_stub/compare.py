@@ -4,7 +4,7 @@ Two samples of units (root runs by default; runs of one ``type`` if asked),
 each picked by release and/or a time window, give five metrics with estimates,
 differences, 95% intervals, p-values adjusted by Holm across the metrics of
 the compare, a verdict each, and a policy check. The statistics are in
-:mod:`.stats`; this module picks the runs and writes the answer.
+:mod:`.compare_stats`; this module picks the runs and writes the answer.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.engine import Connection
 
-from . import models, stats
+from . import compare_stats, models
 from .queries import QueryError, iso, parse_float, parse_time
 
 r = models.runs
@@ -229,7 +229,7 @@ def _continuous(
     def estimate(values: list[float]) -> float | None:
         if not values:
             return None
-        return stats.quantile(values, q) if q is not None else stats.mean(values)
+        return compare_stats.quantile(values, q) if q is not None else compare_stats.mean(values)
 
     test = "quantile_test" if metric == "latency_p95" else "mann_whitney_u"
     out = _estimates(estimate(sb), estimate(sc), len(base), len(cand), test, "bootstrap_percentile")
@@ -237,16 +237,16 @@ def _continuous(
         return out
     rng = _rng(seed, metric)
     if q is not None:
-        draws_b = stats.bootstrap_quantiles(sb, q, resamples, rng)
-        draws_c = stats.bootstrap_quantiles(sc, q, resamples, rng)
+        draws_b = compare_stats.bootstrap_quantiles(sb, q, resamples, rng)
+        draws_c = compare_stats.bootstrap_quantiles(sc, q, resamples, rng)
     else:
-        draws_b = stats.bootstrap_means(base, resamples, rng)
-        draws_c = stats.bootstrap_means(cand, resamples, rng)
-    out["ci"] = list(stats.difference_interval(draws_b, draws_c, CONFIDENCE))
+        draws_b = compare_stats.bootstrap_means(base, resamples, rng)
+        draws_c = compare_stats.bootstrap_means(cand, resamples, rng)
+    out["ci"] = list(compare_stats.difference_interval(draws_b, draws_c, CONFIDENCE))
     if metric == "latency_p95":
-        out["p_value"] = stats.quantile_test(base, cand, 0.95)
+        out["p_value"] = compare_stats.quantile_test(base, cand, 0.95)
     else:
-        u_base, out["p_value"] = stats.mann_whitney_u(base, cand)
+        u_base, out["p_value"] = compare_stats.mann_whitney_u(base, cand)
         # which side's runs tend to be larger: a verdict needs it to agree with the
         # estimates (a mean can rise on a few outliers while most runs got cheaper)
         out["_direction"] = (u_base < len(base) * len(cand) / 2) - (
@@ -267,8 +267,8 @@ def _error_rate(base: Sample, cand: Sample, min_sample: int) -> dict[str, Any]:
     )
     if min(base.n, cand.n) < min_sample:
         return out
-    out["ci"] = list(stats.newcombe_interval(base.errors, base.n, cand.errors, cand.n, CONFIDENCE))
-    out["p_value"] = stats.fisher_exact(
+    out["ci"] = list(compare_stats.newcombe_interval(base.errors, base.n, cand.errors, cand.n, CONFIDENCE))
+    out["p_value"] = compare_stats.fisher_exact(
         base.errors, base.n - base.errors, cand.errors, cand.n - cand.errors
     )
     return out
@@ -303,7 +303,7 @@ def metrics_for(
         "tokens": _continuous("tokens", base.tokens, cand.tokens, *args),
         "error_rate": _error_rate(base, cand, min_sample),
     }
-    adjusted = stats.holm([results[m]["p_value"] for m in METRICS])
+    adjusted = compare_stats.holm([results[m]["p_value"] for m in METRICS])
     for metric, p_adj in zip(METRICS, adjusted, strict=True):
         results[metric]["p_adjusted"] = p_adj
         results[metric]["verdict"] = _verdict(results[metric])
@@ -492,7 +492,7 @@ def percentiles(values: list[float]) -> list[float]:
     if not values:
         return []
     ordered = sorted(values)
-    return [ordered[0], *(stats.quantile(ordered, k / 100) for k in range(1, 101))]
+    return [ordered[0], *(compare_stats.quantile(ordered, k / 100) for k in range(1, 101))]
 
 
 def distributions(base: Sample, cand: Sample) -> dict[str, dict[str, list[float]]]:

@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import models
+from . import models, rollup
 from .db import get_meta, now_us, set_meta
 
 OK = "ok"
@@ -397,6 +397,7 @@ def recalc(conn: Connection, table: CostTable, project_id: int | None = None) ->
             )
         )
         conn.execute(stmt, changes)
+        rollup.rebuild(conn)  # the dashboard's summaries hold costs too
     return len(changes)
 
 

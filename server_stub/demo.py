@@ -89,6 +89,17 @@ def _print_tree(runs: list[dict[str, Any]], root: str) -> None:
     show(by_id[root], 0)
 
 
+def _print_ui_hint(db_url: str, root: str, thread_id: str) -> None:
+    """Where to look next: the web UI of ``observatory serve`` on this store."""
+    from .settings import DEFAULT_HOST, DEFAULT_PORT
+
+    ui = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    print(f"\nSee it in the web UI: run `observatory serve --db {db_url}`, then open")
+    print(f"  {ui}/runs/{root}   (this trace)")
+    print(f"  {ui}/threads/{thread_id}   (the conversation)")
+    print(f"  {ui}/dashboard   (cost, errors, latency)")
+
+
 def run_demo(db_url: str) -> int:
     """Start a receiver on ``db_url``, run the demo agent, print what was stored."""
     import observatory
@@ -138,6 +149,7 @@ def run_demo(db_url: str) -> int:
             for msg in thread["messages"]:
                 print(f"  [{msg['timestamp']}] {msg['role']:>9}: {msg['content']}")
             print(f"\n{len(tree)} runs and {len(thread['messages'])} messages stored in {db_url}.")
+            _print_ui_hint(db_url, root, thread_id)
             print(
                 "Next: `observatory serve`, then e.g. "
                 "curl 'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"

@@ -221,3 +221,40 @@ feedback = Table(
     Index("ix_feedback_message", "project_id", "message_id"),
     Index("ix_feedback_ts", "ts"),
 )
+
+# -- dashboard rollups (server_stub/rollup.py keeps them at ingest) ---------------------
+# per project and hour (sort_time // 1 h): what the dashboard aggregates, so 30 days
+# read ~720 hours of summaries instead of every run
+
+stats_hourly = Table(
+    "stats_hourly",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("type", String(20), primary_key=True),
+    Column("status", String(10), primary_key=True),
+    Column("cost_status", String(20), primary_key=True),
+    Column("model", String(200), primary_key=True),  # "" when the run has none
+    Column("runs", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("tokens", BigInteger, nullable=False),
+)
+
+stats_hourly_agents = Table(
+    "stats_hourly_agents",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("agent", String(200), primary_key=True),
+    Column("runs", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+)
+
+stats_hourly_latency = Table(
+    "stats_hourly_latency",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("bin", Integer, primary_key=True),  # rollup.latency_bin(latency_s)
+    Column("runs", Integer, nullable=False),
+)

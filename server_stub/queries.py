@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -387,7 +388,7 @@ def list_threads(
     if user_email is not None:
         where.append(m.c.user_email == user_email)
     # (last, thread_id, count, first, agent, user, auto): summaries are formatted for the page only
-    found: list[tuple[int, str, int, int, str | None, str | None, bool]] = [
+    found: list[tuple[int, str | None, int, int, str | None, str | None, bool]] = [
         (last, thread_id, count, first, agent_name, user, False)
         for thread_id, count, first, last, agent_name, user in conn.execute(
             select(
@@ -411,18 +412,45 @@ def list_threads(
         "ix_messages_loose",
     )
     for agent_name, user, first_ts, last_ts, count in folding.session_spans(loose, gap_us):
-        thread_id = folding.auto_thread_id(agent_name, user, first_ts)
-        found.append((last_ts, thread_id, count, first_ts, agent_name, user, True))
-    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    if after is not None:
-        found = [t for t in found if (t[0], t[1]) < after]
-    page = found[:limit]
-    next_cursor = encode_cursor(page[-1][0], page[-1][1]) if len(found) > limit else None
+        # the id (an encoding) is made only for the threads a page shows: _thread_page
+        found.append((last_ts, None, count, first_ts, agent_name, user, True))
+    page, more = _thread_page(found, after, limit)
+    next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more else None
     threads = [
         _thread_summary(thread_id, count, first_ts, last, agent_name, user, auto)
         for last, thread_id, count, first_ts, agent_name, user, auto in page
     ]
     return {"threads": threads, "next_cursor": next_cursor}
+
+
+def _named(t: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A listed thread with its id (a fallback thread's is derived on demand)."""
+    if t[1] is not None:
+        return t
+    return (t[0], folding.auto_thread_id(t[4], t[5], t[3]), *t[2:])
+
+
+def _thread_page(
+    found: list[tuple[Any, ...]], after: tuple[int, str] | None, limit: int
+) -> tuple[list[tuple[Any, ...]], bool]:
+    """The ``limit`` threads after ``after`` by (last time, id), newest first, and
+    whether more follow. Only ties on the last time need ids, so of 100,000 fallback
+    threads a page names about ``limit`` (naming all took ~1.3 s; sorting all ~0.6 s)."""
+    if after is not None:
+        kept = []
+        for t in found:
+            if t[0] < after[0]:
+                kept.append(t)
+            elif t[0] == after[0]:
+                t = _named(t)
+                if t[1] < after[1]:
+                    kept.append(t)
+        found = kept
+    if len(found) > limit + 1:
+        boundary = heapq.nlargest(limit + 1, (t[0] for t in found))[-1]
+        found = [t for t in found if t[0] >= boundary]
+    named = sorted((_named(t) for t in found), key=lambda t: (t[0], t[1]), reverse=True)
+    return named[:limit], len(named) > limit
 
 
 def _thread_summary(

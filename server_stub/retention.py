@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, select, tuple_
 from sqlalchemy.engine import Connection
 
-from . import models
+from . import models, rollup
 
 CHUNK = 500
 DAY_US = 86_400 * 1_000_000
@@ -64,4 +64,6 @@ def apply_retention(conn: Connection, days: float, now_us: int) -> dict[str, int
         orphan = ~exists().where(r.c.project_id == table.c.project_id, r.c.run_id == table.c.run_id)
         done = conn.execute(delete(table).where(table.c.ts < cutoff, orphan))
         counts[key] += done.rowcount or 0
+    if victims:
+        rollup.rebuild(conn, before_us=cutoff)  # the dashboard's summaries of those hours
     return counts

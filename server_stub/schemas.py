@@ -174,3 +174,85 @@ class CompareResult(BaseModel):
     policy: PolicyResult
     distributions: dict[str, dict[str, list[float]]]
     """``latency`` and ``cost``: ``baseline`` and ``candidate`` as percentiles 0-100."""
+
+
+class Me(BaseModel):
+    """Answer to ``GET /api/me``: the caller's project."""
+
+    project: str
+
+
+class Trace(BaseModel):
+    """Answer to ``GET /api/trace/{run_id}``: the runs of the trace, root first
+    (at most 5,000; ``truncated`` says some were left out)."""
+
+    run_id: str
+    root_run_id: str
+    runs: list[dict[str, Any]]
+    truncated: bool
+
+
+class StatsSummary(BaseModel):
+    """Answer to ``GET /api/stats/summary``: totals of the runs started in the window."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    runs: int
+    errors: int
+    cost_usd: float
+    llm_runs: int
+    total_tokens: int
+
+
+class ModelCost(BaseModel):
+    """One model's llm cost per bucket (USD)."""
+
+    model: str
+    cost_usd: list[float]
+
+
+class StatsSeries(BaseModel):
+    """Answer to ``GET /api/stats/timeseries``: one value per bucket in each list."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    bucket_s: int
+    times: list[int]
+    runs: list[int]
+    errors: list[int]
+    latency_p50_s: list[float | None]
+    latency_p95_s: list[float | None]
+    cost_by_model: list[ModelCost]
+
+
+class TopItem(BaseModel):
+    """An agent or model and its cost in the window."""
+
+    key: str
+    cost_usd: float
+    runs: int
+
+
+class StatsTop(BaseModel):
+    """Answer to ``GET /api/stats/top``."""
+
+    by: str
+    items: list[TopItem]
+
+
+class ZeroCostGroup(BaseModel):
+    """llm runs that cost 0 for one reason, and the models involved (up to 20)."""
+
+    cost_status: str
+    runs: int
+    models: list[str]
+
+
+class StatsZeroCost(BaseModel):
+    """Answer to ``GET /api/stats/zero-cost``."""
+
+    items: list[ZeroCostGroup]

@@ -1,216 +1,313 @@
-"""Two-sample statistics for ``GET /api/compare``, in pure Python (no numpy or scipy).
+"""The dashboard's aggregates over a time window (by run start, ``sort_time``).
 
-Conventions (each one checked against scipy in ``tests/server/test_stats.py``):
-
-* quantiles are *nearest rank*: the ``q`` quantile of ``n`` sorted values is the
-  value at rank ``ceil(q * n)`` (numpy's ``method="inverted_cdf"``), so it is
-  always an observed value and a hand count gives it exactly;
-* confidence intervals of a difference of quantiles or means are percentile
-  bootstrap intervals from a ``random.Random`` seeded by the caller, so the same
-  data always gives the same interval;
-* p-values are two-sided.
-"""
+Whole hours inside the window are read from the hourly summaries that
+:mod:`rollup` keeps at ingest, the partial hours at its edges from ``runs``, so
+totals are exact and 30 days cost ~720 summary hours, not every run. Series with
+buckets of an hour or more read whole hours from the summaries alone (latency
+percentiles then come from their histogram); finer ones read ``runs``."""
 
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Sequence
-from statistics import NormalDist
+import time
+from collections import defaultdict
+from typing import Any
 
-_SQRT2 = math.sqrt(2.0)
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Connection
 
+from . import models, rollup
+from .queries import QueryError, iso, parse_time
 
-def normal_sf(z: float) -> float:
-    """P(Z > z) for a standard normal Z (accurate far into the tail)."""
-    return 0.5 * math.erfc(z / _SQRT2)
-
-
-def z_for(confidence: float) -> float:
-    """The two-sided critical value: 1.959964 for 0.95."""
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
-
-
-# -- point estimates ---------------------------------------------------------------
-
-
-def rank_of(q: float, n: int) -> int:
-    """The 1-based rank of the nearest-rank ``q`` quantile among ``n`` values."""
-    # the small tolerance keeps 0.95 * 20 (19.000000000000004 in floats) at rank 19
-    return min(n, max(1, math.ceil(q * n - 1e-9)))
+r = models.runs
+h, a, lat = models.stats_hourly, models.stats_hourly_agents, models.stats_hourly_latency
+HOUR_US = rollup.HOUR_US
+DAY_US = 86_400 * 1_000_000
+MAX_WINDOW_US = 400 * DAY_US
+BUCKETS_S = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400)
+"""Bucket widths the series choose from: the smallest giving at most ~200 points."""
+MAX_POINTS = 200
+TOP_MODELS = 8  # the cost chart stacks these and sums the rest as "other"
 
 
-def quantile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile of already sorted values (non-empty)."""
-    return sorted_values[rank_of(q, len(sorted_values)) - 1]
+def window(raw_from: str | None, raw_to: str | None) -> tuple[int, int]:
+    """``(from_us, to_us)``: defaults to the last 24 hours; QueryError when invalid."""
+    to_us = parse_time(raw_to, "to") if raw_to else int(time.time() * 1_000_000)
+    from_us = parse_time(raw_from, "from") if raw_from else to_us - DAY_US
+    if from_us > to_us:
+        raise QueryError("from is after to: nothing can match")
+    if to_us - from_us > MAX_WINDOW_US:
+        raise QueryError("the window may span at most 400 days")
+    return from_us, to_us
 
 
-def mean(values: Sequence[float]) -> float:
-    """Arithmetic mean (non-empty), summed exactly."""
-    return math.fsum(values) / len(values)
+def _parts(from_us: int, to_us: int) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+    """The window as whole hours ``[first, end)`` for the summaries, and the inclusive
+    ``sort_time`` ranges left at its edges for ``runs``."""
+    first = -(-from_us // HOUR_US)
+    end = (to_us + 1) // HOUR_US
+    if first >= end:
+        return None, [(from_us, to_us)]
+    edges = [(from_us, first * HOUR_US - 1), (end * HOUR_US, to_us)]
+    return (first, end), [(lo, hi) for lo, hi in edges if lo <= hi]
 
 
-# -- bootstrap ----------------------------------------------------------------------
+def _raw(lo: int, hi: int, project: int) -> list[Any]:
+    return [r.c.project_id == project, r.c.sort_time >= lo, r.c.sort_time <= hi]
 
 
-def bootstrap_quantiles(
-    sorted_values: Sequence[float], q: float, resamples: int, rng: random.Random
-) -> list[float]:
-    """The ``q`` quantile of ``resamples`` bootstrap resamples, drawn exactly and in O(1) each.
-
-    A resample of ``n`` draws with replacement is ``sorted_values[floor(U_i * n)]``
-    for ``n`` independent uniforms; ``floor`` keeps order, so the resample's
-    ``k``-th smallest value is ``sorted_values[floor(U_(k) * n)]`` where the
-    ``k``-th smallest uniform ``U_(k)`` follows Beta(k, n - k + 1). Drawing that
-    one Beta variate gives the same distribution as resampling and sorting ``n``
-    values, at a thousandth of the cost for a few thousand runs."""
-    n = len(sorted_values)
-    k = rank_of(q, n)
-    beta = rng.betavariate
-    last = n - 1
-    return [sorted_values[min(last, int(beta(k, n - k + 1) * n))] for _ in range(resamples)]
+def _hours(table: Any, project: int, hours: tuple[int, int]) -> list[Any]:
+    return [table.c.project_id == project, table.c.hour >= hours[0], table.c.hour < hours[1]]
 
 
-def bootstrap_means(values: Sequence[float], resamples: int, rng: random.Random) -> list[float]:
-    """The mean of ``resamples`` bootstrap resamples (each ``len(values)`` draws)."""
-    n = len(values)
-    choices = rng.choices
-    return [sum(choices(values, k=n)) / n for _ in range(resamples)]
+_ERRORS = case((r.c.status == "error", 1), else_=0)
+_LLM = case((r.c.type == "llm", 1), else_=0)
 
 
-def percentile_interval(draws: Sequence[float], confidence: float) -> tuple[float, float]:
-    """The central ``confidence`` interval of bootstrap draws: with 1000 draws at
-    0.95, the 26th and the 975th smallest."""
-    ordered = sorted(draws)
-    b = len(ordered)
-    tail = (1.0 - confidence) / 2
-    low = ordered[int(math.floor(b * tail + 1e-9))]
-    high = ordered[max(0, math.ceil(b * (1.0 - tail) - 1e-9) - 1)]
-    return low, high
+def summary(conn: Connection, project: int, from_us: int, to_us: int) -> dict[str, Any]:
+    """Totals of the window: runs of all types, errors, cost, llm runs, tokens."""
+    hours, edges = _parts(from_us, to_us)
+    parts = [
+        select(
+            func.count(),
+            func.sum(_ERRORS),
+            func.sum(r.c.cost),
+            func.sum(_LLM),
+            func.sum(r.c.total_tokens),
+        ).where(*_raw(lo, hi, project))
+        for lo, hi in edges
+    ]
+    if hours is not None:
+        parts.append(
+            select(
+                func.sum(h.c.runs),
+                func.sum(case((h.c.status == "error", h.c.runs), else_=0)),
+                func.sum(h.c.cost),
+                func.sum(case((h.c.type == "llm", h.c.runs), else_=0)),
+                func.sum(h.c.tokens),
+            ).where(*_hours(h, project, hours))
+        )
+    totals = [0, 0, 0.0, 0, 0]
+    for part in parts:
+        for i, value in enumerate(conn.execute(part).one()):
+            totals[i] += value or 0
+    return {
+        "from": iso(from_us),
+        "to": iso(to_us),
+        "runs": int(totals[0]),
+        "errors": int(totals[1]),
+        "cost_usd": float(totals[2]),
+        "llm_runs": int(totals[3]),
+        "total_tokens": int(totals[4]),
+    }
 
 
-def difference_interval(
-    baseline: Sequence[float], candidate: Sequence[float], confidence: float
-) -> tuple[float, float]:
-    """Percentile interval of ``candidate - baseline`` from paired bootstrap draws."""
-    return percentile_interval(
-        [c - b for b, c in zip(baseline, candidate, strict=True)], confidence
+def bucket_seconds(from_us: int, to_us: int) -> int:
+    """The bucket width for a window: at most ~:data:`MAX_POINTS` points."""
+    span_s = max((to_us - from_us) / 1_000_000, 1)
+    return next((b for b in BUCKETS_S if span_s / b <= MAX_POINTS), BUCKETS_S[-1])
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(math.ceil(q * len(ordered)), 1)
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def _hist_percentile(bins: dict[int, int], q: float) -> float:
+    """Nearest-rank percentile from latency histogram counts."""
+    total = sum(bins.values())
+    rank, seen = max(math.ceil(q * total), 1), 0
+    for b in sorted(bins):
+        seen += bins[b]
+        if seen >= rank:
+            return rollup.bin_value(b)
+    return rollup.bin_value(max(bins))
+
+
+def timeseries(conn: Connection, project: int, from_us: int, to_us: int) -> dict[str, Any]:
+    """Per bucket: runs, errors, latency p50/p95 (seconds) and llm cost by model."""
+    width_s = bucket_seconds(from_us, to_us)
+    width_us = width_s * 1_000_000
+    first = from_us // width_us
+    count = int(to_us // width_us - first + 1)
+    out: dict[str, Any] = {
+        "runs": [0] * count,
+        "errors": [0] * count,
+        "latency_p50_s": [None] * count,
+        "latency_p95_s": [None] * count,
+    }
+    costs: list[tuple[int, str, float]] = []
+    if width_us >= HOUR_US:
+        _series_from_hours(conn, project, from_us, to_us, width_us, first, out, costs)
+    else:
+        _series_from_runs(conn, project, from_us, to_us, width_us, first, out, costs)
+    totals: dict[str, float] = defaultdict(float)
+    for _, model, cost in costs:
+        totals[model] += cost
+    top = sorted(totals, key=lambda m: -totals[m])[:TOP_MODELS]
+    series: dict[str, list[float]] = {m: [0.0] * count for m in top}
+    for i, model, cost in costs:
+        series.setdefault(model if model in series else "other", [0.0] * count)[i] += cost
+    return {
+        "from": iso(from_us),
+        "to": iso(to_us),
+        "bucket_s": width_s,
+        "times": [(first + i) * width_s for i in range(count)],
+        **out,
+        "cost_by_model": [{"model": m, "cost_usd": v} for m, v in series.items()],
+    }
+
+
+def _series_from_runs(
+    conn: Connection,
+    project: int,
+    from_us: int,
+    to_us: int,
+    width_us: int,
+    first: int,
+    out: dict[str, Any],
+    costs: list[tuple[int, str, float]],
+) -> None:
+    where = _raw(from_us, to_us, project)
+    key = r.c.sort_time // width_us
+    for b, n, e in conn.execute(
+        select(key, func.count(), func.sum(_ERRORS)).where(*where).group_by(key)
+    ):
+        out["runs"][b - first], out["errors"][b - first] = n, int(e or 0)
+    latencies: dict[int, list[float]] = defaultdict(list)
+    for b, lat in conn.execute(
+        select(key, r.c.latency_s).where(*where, r.c.latency_s.is_not(None))
+    ):
+        latencies[b - first].append(lat)
+    for i, values in latencies.items():
+        values.sort()
+        out["latency_p50_s"][i] = _percentile(values, 0.5)
+        out["latency_p95_s"][i] = _percentile(values, 0.95)
+    for b, model, cost in conn.execute(
+        select(key, r.c.model, func.sum(r.c.cost))
+        .where(*where, r.c.type == "llm", r.c.cost > 0)
+        .group_by(key, r.c.model)
+    ):
+        costs.append((b - first, model or "(no model)", cost))
+
+
+def _series_from_hours(
+    conn: Connection,
+    project: int,
+    from_us: int,
+    to_us: int,
+    width_us: int,
+    first: int,
+    out: dict[str, Any],
+    costs: list[tuple[int, str, float]],
+) -> None:
+    hours = (from_us // HOUR_US, to_us // HOUR_US + 1)  # whole hours, edges included
+    per = width_us // HOUR_US
+    size = len(out["runs"])
+    # grouped by bucket in SQL: a few thousand rows reach Python, not every summary row
+    key = h.c.hour // per
+    for b, n, e in conn.execute(
+        select(key, func.sum(h.c.runs), func.sum(case((h.c.status == "error", h.c.runs), else_=0)))
+        .where(*_hours(h, project, hours))
+        .group_by(key)
+    ):
+        if 0 <= b - first < size:
+            out["runs"][b - first] += int(n or 0)
+            out["errors"][b - first] += int(e or 0)
+    hist: dict[int, dict[int, int]] = defaultdict(dict)
+    lat_key = lat.c.hour // per
+    for b, bin_, n in conn.execute(
+        select(lat_key, lat.c.bin, func.sum(lat.c.runs))
+        .where(*_hours(lat, project, hours))
+        .group_by(lat_key, lat.c.bin)
+    ):
+        if n and 0 <= b - first < size:
+            hist[b - first][bin_] = int(n)
+    for i, bins in hist.items():
+        out["latency_p50_s"][i] = _hist_percentile(bins, 0.5)
+        out["latency_p95_s"][i] = _hist_percentile(bins, 0.95)
+    for b, model, cost in conn.execute(
+        select(key, h.c.model, func.sum(h.c.cost))
+        .where(*_hours(h, project, hours), h.c.type == "llm", h.c.cost > 0)
+        .group_by(key, h.c.model)
+    ):
+        if 0 <= b - first < size:
+            costs.append((b - first, model or "(no model)", cost))
+
+
+def top(
+    conn: Connection, project: int, from_us: int, to_us: int, by: str, limit: int
+) -> dict[str, Any]:
+    """The agents or models with the highest cost in the window: a model's llm runs,
+    an agent's runs of every type that name it (the SDK puts the agent on each run
+    of its context, so its llm calls count toward it)."""
+    hours, edges = _parts(from_us, to_us)
+    found: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    column = r.c.agent if by == "agent" else r.c.model
+    for lo, hi in edges:
+        where = _raw(lo, hi, project) + ([] if by == "agent" else [r.c.type == "llm"])
+        for k, c, n in conn.execute(
+            select(column, func.sum(r.c.cost), func.count())
+            .where(*where, column.is_not(None))
+            .group_by(column)
+        ):
+            found[k][0] += c or 0.0
+            found[k][1] += n
+    if hours is not None:
+        if by == "agent":
+            query = (
+                select(a.c.agent, func.sum(a.c.cost), func.sum(a.c.runs))
+                .where(*_hours(a, project, hours))
+                .group_by(a.c.agent)
+            )
+        else:
+            query = (
+                select(h.c.model, func.sum(h.c.cost), func.sum(h.c.runs))
+                .where(*_hours(h, project, hours), h.c.type == "llm", h.c.model != "")
+                .group_by(h.c.model)
+            )
+        for k, c, n in conn.execute(query):
+            found[k][0] += c or 0.0
+            found[k][1] += n or 0
+    ranked = sorted(
+        ((k, v) for k, v in found.items() if v[1] > 0), key=lambda kv: (-kv[1][0], kv[0])
     )
+    return {
+        "by": by,
+        "items": [
+            {"key": k, "cost_usd": float(v[0]), "runs": int(v[1])} for k, v in ranked[:limit]
+        ],
+    }
 
 
-# -- tests ----------------------------------------------------------------------------
-
-
-def average_ranks(values: Sequence[float]) -> tuple[list[float], float]:
-    """1-based ranks (ties get their average rank) and the tie term ``sum(t^3 - t)``."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    ties = 0.0
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        rank = (i + j) / 2 + 1
-        for m in range(i, j + 1):
-            ranks[order[m]] = rank
-        t = j - i + 1
-        ties += t**3 - t
-        i = j + 1
-    return ranks, ties
-
-
-def mann_whitney_u(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
-    """``(U of x, two-sided p)`` by the normal approximation with tie and continuity
-    corrections (scipy's ``mannwhitneyu(x, y, method="asymptotic")``)."""
-    n1, n2 = len(x), len(y)
-    ranks, ties = average_ranks([*x, *y])
-    u1 = math.fsum(ranks[:n1]) - n1 * (n1 + 1) / 2
-    u = max(u1, n1 * n2 - u1)
-    n = n1 + n2
-    variance = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
-    if variance <= 0:  # every value equal: nothing differs
-        return u1, 1.0
-    z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(variance)
-    return u1, min(1.0, 2 * normal_sf(z))
-
-
-def _log_choose(n: int, k: int) -> float:
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-
-
-def fisher_exact(a: int, b: int, c: int, d: int) -> float:
-    """Two-sided p of Fisher's exact test on the table ``[[a, b], [c, d]]``: the
-    probability of every table with these margins no more likely than this one
-    (scipy's ``fisher_exact``)."""
-    row1, row2, col1 = a + b, c + d, a + c
-    n = row1 + row2
-    low, high = max(0, col1 - row2), min(row1, col1)
-    if low == high:
-        return 1.0
-    base = _log_choose(n, col1)
-
-    def log_pmf(x: int) -> float:
-        return _log_choose(row1, x) + _log_choose(row2, col1 - x) - base
-
-    observed = log_pmf(a)
-    # scipy's relative tolerance, so tables equal up to rounding count as "as likely"
-    cutoff = observed + math.log1p(1e-7)
-    total = math.fsum(math.exp(lp) for x in range(low, high + 1) if (lp := log_pmf(x)) <= cutoff)
-    return min(1.0, total)
-
-
-def quantile_test(x: Sequence[float], y: Sequence[float], q: float) -> float:
-    """Two-sided p that ``x`` and ``y`` share their ``q`` quantile (Mood's median
-    test generalised): Fisher's exact test on how many values of each lie above
-    the pooled sample's ``q`` quantile. Exact under the null of one distribution,
-    and sensitive to a tail that moves while the middle stays put."""
-    pooled = sorted([*x, *y])
-    cut = quantile(pooled, q)
-    above_x = sum(1 for v in x if v > cut)
-    above_y = sum(1 for v in y if v > cut)
-    return fisher_exact(above_x, len(x) - above_x, above_y, len(y) - above_y)
-
-
-# -- rates ----------------------------------------------------------------------------
-
-
-def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
-    """Wilson score interval of a proportion (no continuity correction)."""
-    if n == 0:
-        return 0.0, 1.0
-    z = z_for(confidence)
-    p = successes / n
-    denom = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, center - half), min(1.0, center + half)
-
-
-def newcombe_interval(x1: int, n1: int, x2: int, n2: int, confidence: float) -> tuple[float, float]:
-    """Newcombe's hybrid score interval (his method 10) of ``x2/n2 - x1/n1``,
-    built from the two Wilson intervals."""
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_interval(x1, n1, confidence)
-    l2, u2 = wilson_interval(x2, n2, confidence)
-    d = p2 - p1
-    return (
-        d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2),
-        d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2),
-    )
-
-
-# -- multiple comparisons ------------------------------------------------------------
-
-
-def holm(p_values: Sequence[float | None]) -> list[float | None]:
-    """Holm's step-down adjustment over the p-values that are not None (the others
-    stay None and do not count in the family)."""
-    present = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
-    m = len(present)
-    adjusted: list[float | None] = [None] * len(p_values)
-    running = 0.0
-    for step, (p, i) in enumerate(present):
-        running = max(running, min(1.0, (m - step) * p))
-        adjusted[i] = running
-    return adjusted
+def zero_cost(conn: Connection, project: int, from_us: int, to_us: int) -> dict[str, Any]:
+    """llm runs that cost 0 for a reason (``cost_status`` other than ``ok``), by reason,
+    with their models: a missing price row shows up here, not on the invoice."""
+    hours, edges = _parts(from_us, to_us)
+    counts: dict[str, int] = defaultdict(int)
+    models_of: dict[str, set[str]] = defaultdict(set)
+    queries = [
+        select(r.c.cost_status, r.c.model, func.count())
+        .where(*_raw(lo, hi, project), r.c.type == "llm", r.c.cost_status != "ok")
+        .group_by(r.c.cost_status, r.c.model)
+        for lo, hi in edges
+    ]
+    if hours is not None:
+        queries.append(
+            select(h.c.cost_status, h.c.model, func.sum(h.c.runs))
+            .where(*_hours(h, project, hours), h.c.type == "llm", h.c.cost_status != "ok")
+            .group_by(h.c.cost_status, h.c.model)
+        )
+    for query in queries:
+        for status, model, n in conn.execute(query):
+            if n:
+                counts[status] += int(n)
+                if model:
+                    models_of[status].add(model)
+    items = [
+        {"cost_status": s, "runs": n, "models": sorted(models_of[s])[:20]}
+        for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if n > 0
+    ]
+    return {"items": items}

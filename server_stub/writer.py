@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import db, folding, models
+from . import db, folding, models, rollup
 from .auth import Principal
 from .costs import CostTable, compute_cost
 from .folding import dumps
@@ -453,6 +453,7 @@ def _fold_runs(
         conn.execute(_UPDATE_RUN, updates)
     if new_tags:
         db.insert_rows(conn, models.run_tags, new_tags)
+    rollup.apply(conn, project, states.values())
     for level, amounts in stored.items():
         _propagate(conn, project, amounts, level)
     if bad:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from observatory.server import stats
+from observatory.server import compare_stats
 from observatory.server.cli import main
 
 from .conftest import Server, ts, uid
@@ -149,7 +149,7 @@ def test_numbers_are_exact_against_a_hand_computation(
     }
     for metric, p in expected.items():
         assert m[metric]["p_value"] == pytest.approx(p, rel=1e-9), metric
-    adjusted = stats.holm(
+    adjusted = compare_stats.holm(
         [expected[k] for k in ("latency_p50", "latency_p95", "cost", "tokens", "error_rate")]
     )
     for metric, p_adj in zip(

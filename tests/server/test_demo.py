@@ -39,6 +39,9 @@ def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
         "positive",
         "Thread demo-",
         "5 runs and 2 messages",
+        "observatory serve --db",
+        "http://127.0.0.1:8787/runs/",
+        "http://127.0.0.1:8787/threads/demo-",
     ):
         assert needle in out, needle
     assert "$0.007094" in out  # subtree cost: 412/96 tokens of gpt-4o-mini + 1830/240 of gpt-4o

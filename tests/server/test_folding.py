@@ -338,7 +338,11 @@ def test_session_spans_match_the_groups_split_sessions_makes() -> None:
     gap = 30 * 60 * 1_000_000
     rows = sorted(  # as SQLite orders them: NULL first
         (
-            (rng.choice([None, "a", "b"]), rng.choice([None, "u@x.io"]), rng.randrange(0, 1000 * gap))
+            (
+                rng.choice([None, "a", "b"]),
+                rng.choice([None, "u@x.io"]),
+                rng.randrange(0, 1000 * gap),
+            )
             for _ in range(2000)
         ),
         key=lambda r: (r[0] is not None, r[0] or "", r[1] is not None, r[1] or "", r[2]),

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from observatory.server import stats
+from observatory.server import compare_stats
 from observatory.server.compare import METRICS, Sample, metrics_for
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -24,14 +24,14 @@ def _samples(seed: int) -> tuple[list[float], list[float]]:
 @pytest.mark.parametrize("seed", range(20))
 def test_mann_whitney_matches_scipy(seed: int) -> None:
     x, y = _samples(seed)
-    u, p = stats.mann_whitney_u(x, y)
+    u, p = compare_stats.mann_whitney_u(x, y)
     expected = scipy_stats.mannwhitneyu(x, y, method="asymptotic", alternative="two-sided")
     assert u == expected.statistic
     assert p == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-15)
 
 
 def test_mann_whitney_of_identical_values_is_not_significant() -> None:
-    assert stats.mann_whitney_u([1.0] * 40, [1.0] * 40)[1] == 1.0
+    assert compare_stats.mann_whitney_u([1.0] * 40, [1.0] * 40)[1] == 1.0
 
 
 @pytest.mark.parametrize(
@@ -49,46 +49,46 @@ def test_mann_whitney_of_identical_values_is_not_significant() -> None:
 def test_fisher_exact_matches_scipy(table: tuple[int, int, int, int]) -> None:
     a, b, c, d = table
     expected = scipy_stats.fisher_exact([[a, b], [c, d]]).pvalue
-    assert stats.fisher_exact(a, b, c, d) == pytest.approx(expected, rel=1e-9)
+    assert compare_stats.fisher_exact(a, b, c, d) == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_nearest_rank_quantiles_match_numpy(seed: int) -> None:
     values = sorted(_samples(seed)[0])
     for q in (0.5, 0.9, 0.95, 0.99):
-        assert stats.quantile(values, q) == np.percentile(values, q * 100, method="inverted_cdf")
-    assert stats.quantile([float(v) for v in range(1, 21)], 0.95) == 19.0
+        assert compare_stats.quantile(values, q) == np.percentile(values, q * 100, method="inverted_cdf")
+    assert compare_stats.quantile([float(v) for v in range(1, 21)], 0.95) == 19.0
 
 
 @pytest.mark.parametrize("x, n", [(0, 30), (3, 40), (17, 40), (40, 40), (250, 5000)])
 def test_wilson_matches_scipy(x: int, n: int) -> None:
     ci = scipy_stats.binomtest(x, n).proportion_ci(confidence_level=0.95, method="wilson")
-    assert stats.wilson_interval(x, n, 0.95) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert compare_stats.wilson_interval(x, n, 0.95) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
 def test_newcombe_matches_the_published_example() -> None:
     # Newcombe (1998), Statistics in Medicine 17:873, table II example (a): 56/70 vs 48/80,
     # method 10: 0.0524 to 0.3339 for p1 - p2 (ours is p2 - p1 with the roles swapped)
-    low, high = stats.newcombe_interval(48, 80, 56, 70, 0.95)
+    low, high = compare_stats.newcombe_interval(48, 80, 56, 70, 0.95)
     assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
 
 
 def test_holm_step_down() -> None:
-    assert stats.holm([0.01, 0.04, 0.03, None, 0.005]) == pytest.approx(
+    assert compare_stats.holm([0.01, 0.04, 0.03, None, 0.005]) == pytest.approx(
         [0.03, 0.06, 0.06, None, 0.02], abs=1e-12
     )
-    assert stats.holm([0.5, 0.9]) == [1.0, 1.0]
-    assert stats.holm([0.01, 0.2]) == [0.02, 0.2]
-    assert stats.holm([None, None]) == [None, None]
+    assert compare_stats.holm([0.5, 0.9]) == [1.0, 1.0]
+    assert compare_stats.holm([0.01, 0.2]) == [0.02, 0.2]
+    assert compare_stats.holm([None, None]) == [None, None]
 
 
 def test_quantile_bootstrap_has_the_distribution_of_plain_resampling() -> None:
     rng = random.Random(7)
     values = sorted(round(rng.expovariate(1.0), 2) for _ in range(120))
-    fast = stats.bootstrap_quantiles(values, 0.95, 4000, random.Random(1))
+    fast = compare_stats.bootstrap_quantiles(values, 0.95, 4000, random.Random(1))
     plain_rng = random.Random(2)
     plain = [
-        stats.quantile(sorted(plain_rng.choices(values, k=len(values))), 0.95) for _ in range(4000)
+        compare_stats.quantile(sorted(plain_rng.choices(values, k=len(values))), 0.95) for _ in range(4000)
     ]
     for q in (0.05, 0.25, 0.5, 0.75, 0.95):
         assert np.quantile(fast, q) == pytest.approx(np.quantile(plain, q), rel=0.08)
@@ -100,7 +100,7 @@ def test_quantile_bootstrap_has_the_distribution_of_plain_resampling() -> None:
         method="percentile",
         random_state=np.random.default_rng(3),
     ).confidence_interval
-    low, high = stats.percentile_interval(fast, 0.95)
+    low, high = compare_stats.percentile_interval(fast, 0.95)
     assert low == pytest.approx(ref.low, rel=0.1) and high == pytest.approx(ref.high, rel=0.1)
 
 

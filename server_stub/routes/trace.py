@@ -1,0 +1,24 @@
+"""``GET /api/trace/{run_id}``: the whole trace a run belongs to (the waterfall's data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from .. import trace as traces
+from ..schemas import Trace
+from .deps import Caller, receiver
+
+router = APIRouter()
+
+
+@router.get("/api/trace/{run_id:path}", response_model=Trace)
+def get_trace(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
+    """Every run of the trace ``run_id`` belongs to, from its root (light fields only:
+    no input, output or metadata; ``GET /api/run/{id}`` has those)."""
+    with receiver(request).db.read.connect() as conn:
+        found = traces.trace(conn, who.project_id, run_id)
+    if found is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    return found

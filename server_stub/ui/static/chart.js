@@ -1,0 +1,55 @@
+// A uPlot time-series chart as a Preact component (uPlot draws; we only feed it data).
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import { html } from "./html.js";
+
+export const PALETTE = ["#2563eb", "#db2777", "#16a34a", "#ea580c", "#7c3aed", "#0891b2", "#ca8a04", "#dc2626", "#64748b"];
+
+/** Cumulative sums, so series drawn largest-first with fills read as a stack. */
+export function stack(seriesValues) {
+  const out = [];
+  let running = null;
+  for (const values of seriesValues) {
+    running = values.map((v, i) => (running ? running[i] : 0) + (v ?? 0));
+    out.push(running);
+  }
+  return out;
+}
+
+/**
+ * times: Unix seconds; series: [{label, values, color, fill, scale}]; axes: extra uPlot axes.
+ */
+export function Chart({ title, times, series, yLabel, format, height = 220 }) {
+  const box = useRef(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return undefined;
+    const opts = {
+      width: Math.max(el.clientWidth, 280),
+      height,
+      series: [
+        {},
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          fill: s.fill,
+          width: 1.5,
+          spanGaps: false,
+          points: s.points ? { show: true, size: 5 } : {},
+          value: (u, v) => (v === null || v === undefined ? "–" : format ? format(v) : v),
+        })),
+      ],
+      axes: [{}, { label: yLabel, size: 70, values: (u, vals) => vals.map((v) => (format ? format(v) : v)) }],
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+    };
+    const plot = new uPlot(opts, [times, ...series.map((s) => s.values)], el);
+    const resize = () => plot.setSize({ width: Math.max(el.clientWidth, 280), height });
+    window.addEventListener("resize", resize);
+    return () => {
+      window.removeEventListener("resize", resize);
+      plot.destroy();
+    };
+  }, [times, series]);
+  return html`<figure class="chart" aria-label=${title}><h2>${title}</h2><div ref=${box}></div></figure>`;
+}
