@@ -83,6 +83,7 @@ def init(
     api_key: str | None = None,
     app_id: str | None = None,
     *,
+    release: str | None = None,
     enabled: bool | None = None,
     flush_interval: float | None = None,
     batch_size: int | None = None,

@@ -151,6 +151,8 @@ class Encoder:
             event["trace_id"] = trace_id
         if run.span is not None:
             event["span_id"] = f"{run.span.get_span_context().span_id:016x}"
+        if config.release is not None:
+            event["release"] = config.release
         if is_start:
             if config.capture_input:
                 if run.spec is not None and run.kwargs is not None:
@@ -214,6 +216,8 @@ class Encoder:
             "timestamp": iso_timestamp(when),
             "parent_run_id": parent.run_id if parent is not None else None,
         }
+        if self.config.release is not None:  # a custom event's own ``release`` field wins
+            event["release"] = self.config.release
         metadata = self._metadata(parent, context, None)
         budget = self.budget
         for key, value in fields.items():

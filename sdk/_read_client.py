@@ -59,6 +59,7 @@ class RunFilters(TypedDict, total=False):
     agent: str
     user_email: str
     app_id: str
+    release: str
     parent_run_id: str
     trace_id: str
     """Every run of one trace: 32 hex digits, as in ``traceparent``."""

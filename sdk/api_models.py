@@ -67,6 +67,8 @@ class Run(Answer):
     output: Any = None
     error: Any = None
     metadata: dict[str, Any] = {}
+    release: str | None = None
+    """The release (version or git sha) the run was reported by."""
     trace_id: str | None = None
     """The 32-hex-digit trace the run belongs to (as in ``traceparent``)."""
 

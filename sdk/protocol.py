@@ -108,6 +108,7 @@ class Event(BaseModel):
     type: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
     event_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     app_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    release: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     run_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     parent_run_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
     timestamp: datetime | None = Field(

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from . import costs, db, errors, openapi, rollup
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
+from .routes import changes as changes_routes
+from .routes import compare as compare_routes
 from .routes import costs as costs_routes
 from .routes import export, health, otlp, report, runs, threads, ui
 from .routes import stats as stats_routes
@@ -99,7 +101,17 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     )
     # export before runs: ``/api/run/{run_id:path}`` would match ``/api/run/export``
     modules = (
-        health, report, export, runs, costs_routes, threads, trace_routes, stats_routes, otlp
+        health,
+        report,
+        export,
+        runs,
+        costs_routes,
+        threads,
+        trace_routes,
+        stats_routes,
+        otlp,
+        compare_routes,
+        changes_routes,
     )
     for module in modules:
         app.include_router(module.router)

@@ -368,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ret.set_defaults(func=cmd_retention)
     cli_read.register(sub)  # runs, threads: read a receiver over HTTP
+
+    from .cli_compare import register as register_compare
+
+    register_compare(sub)  # compare, changes
     return parser
 
 

@@ -84,6 +84,7 @@ FILTER_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("--agent", "agent", {"help": "exact agent name"}),
     ("--user-email", "user_email", {"help": "exact user email"}),
     ("--app-id", "app_id", {"help": "exact app id"}),
+    ("--release", "release", {"help": "exact release (version or git sha)"}),
     ("--parent-run-id", "parent_run_id", {"help": "direct children of this run"}),
     ("--trace-id", "trace_id", {"help": "every run of this trace (32 hex digits)"}),
     ("--min-latency", "min_latency_s", {"type": _number, "metavar": "SECONDS",

@@ -150,6 +150,7 @@ def new_run(project_id: int, run_id: str, run_type: str, ts: int) -> dict[str, A
         "error": None,
         "metadata": {},
         "trace_id": None,
+        "release": None,
         "_explicit_name": None,
     }
 
@@ -215,6 +216,7 @@ def merge_event(
         ("agent", ex.agent),
         ("user_email", ex.user_email),
         ("model", ev.model),
+        ("release", ev.release),
         ("prompt_tokens", ev.prompt_tokens),
         ("completion_tokens", ev.completion_tokens),
         ("total_tokens", ev.total_tokens),

@@ -111,12 +111,14 @@ runs = Table(
     Column("error", Text),
     Column("metadata", Text),
     Column("trace_id", String(32)),
+    Column("release", String(200)),
     Index("ix_runs_time", "project_id", "sort_time"),
     Index("ix_runs_status", "project_id", "status", "sort_time"),
     Index("ix_runs_model", "project_id", "model", "sort_time"),
     Index("ix_runs_agent", "project_id", "agent", "sort_time"),
     Index("ix_runs_user", "project_id", "user_email", "sort_time"),
     Index("ix_runs_app", "project_id", "app_id", "sort_time"),
+    Index("ix_runs_release", "project_id", "release", "sort_time"),
     # no index on type: three values (agent, llm, tool), each a large share of the
     # runs, so the newest-first walk of ix_runs_time finds a page of them at once,
     # while each index costs every ingested run ~1 us (docs/performance.md)
@@ -190,6 +192,21 @@ Index(
     sqlite_where=messages.c.thread_id.is_(None),
     postgresql_where=messages.c.thread_id.is_(None),
 )
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(200), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_changes_at", "project_id", "at"),
+)
+"""What changed and when (deploys, model bumps, prompt and policy edits): markers
+on time series and the pivot of ``observatory compare --around REF``."""
 
 feedback = Table(
     "feedback",

@@ -115,6 +115,7 @@ def run_out(row: Any, loads: Callable[[str | None], Any] = _loads) -> dict[str, 
         "error": loads(row["error"]),
         "metadata": loads(row["metadata"]) or {},
         "trace_id": row["trace_id"],
+        "release": row["release"],
     }
 
 
@@ -191,6 +192,7 @@ FILTERS: dict[str, Filter] = {
     "agent": Filter(_text, lambda v, p: r.c.agent == v, "exact agent name"),
     "user_email": Filter(_text, lambda v, p: r.c.user_email == v, "exact user email"),
     "app_id": Filter(_text, lambda v, p: r.c.app_id == v, "exact app id"),
+    "release": Filter(_text, lambda v, p: r.c.release == v, "exact release (version or git sha)"),
     "parent_run_id": Filter(_text, lambda v, p: r.c.parent_run_id == v, "direct children of a run"),
     "trace_id": Filter(_trace_id, lambda v, p: r.c.trace_id == v, "every run of a trace (32 hex)"),
     "min_latency_s": Filter(_number, lambda v, p: r.c.latency_s >= v, "latency ≥ seconds"),

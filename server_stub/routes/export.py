@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
-from .. import queries
+from .. import errors, queries
 from ..db import Database
 from ..folding import dumps
 from .deps import Caller, receiver
@@ -61,7 +61,10 @@ def export_lines(db: Database, project: int, filters: Mapping[str, list[str]]) -
     "/api/run/export",
     response_class=StreamingResponse,
     openapi_extra={"parameters": _FILTER_PARAMS},
-    responses={200: {"content": {"application/x-ndjson": {}}, "description": "one run per line"}},
+    responses={
+        200: {"content": {"application/x-ndjson": {}}, "description": "one run per line"},
+        **errors.responses(*errors.AUTHENTICATED, 422),
+    },
 )
 def export_runs(request: Request, who: Caller) -> StreamingResponse:
     """Every run of the caller's project that the filters match (the filters of

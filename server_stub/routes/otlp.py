@@ -45,8 +45,42 @@ def _refused_spans(mapped: Mapped, result: IngestResult) -> list[str]:
     return reasons
 
 
+_SPAN_LIST = {"type": "array", "items": {"type": "object"}}
+_REQUEST_BODY = {
+    "required": True,
+    "description": "An OTLP ExportTraceServiceRequest (gzip allowed: Content-Encoding: gzip)",
+    "content": {
+        "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "resourceSpans": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "resource": {"type": "object"},
+                                "scopeSpans": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {"spans": _SPAN_LIST},
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+            }
+        },
+    },
+}
+
+
 @router.post(
     "/v1/traces",
+    openapi_extra={"requestBody": _REQUEST_BODY},
     responses={
         200: {"description": "ExportTraceServiceResponse (partial success counts refused spans)"},
         400: {"description": "not an OTLP trace export / bad gzip"},

@@ -7,6 +7,9 @@ Schema cannot state.
   schema allows is dropped; one the schema forbids is kept, and must be refused.
 - A range whose low end is above its high end is a 422 ("nothing can match"), so
   of such a pair of valid values only the low end is kept.
+- ``/api/compare`` takes ``baseline`` and ``candidate``, or ``around`` (and
+  ``window`` or ``from``/``to``, not both): a valid value that breaks this is dropped,
+  and a missing side is filled in.
 - A dashboard window (``/api/stats/*``) must run forwards and span at most 400
   days (``to`` defaults to now, ``from`` to 24 h before ``to``): valid times that
   break this are dropped.
@@ -61,8 +64,28 @@ def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
             del query[high]
     if _inverted(query, "from", "to", _time):
         del query["to"]
-    if str(getattr(case, "path", "")).startswith("/api/stats/"):
+    path = str(getattr(case, "path", ""))
+    if path.startswith("/api/stats/"):
         _fit_window(query)
+    if path == "/api/compare":
+        _fit_compare(query)
+
+
+def _given(query: dict[str, Any], name: str) -> bool:
+    value = query.get(name)
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _fit_compare(query: dict[str, Any]) -> None:
+    """A compare names its sides one way: ``baseline`` and ``candidate`` (with
+    ``window`` or ``from``/``to``), or ``around`` a change, never both."""
+    if _given(query, "around") and any(k in query for k in ("baseline", "candidate", "from", "to")):
+        del query["around"]
+    if "around" not in query:
+        query.setdefault("baseline", "v1")
+        query.setdefault("candidate", "v2")
+    if _given(query, "window") and ("from" in query or "to" in query):
+        del query["window"]
 
 
 def _fit_window(query: dict[str, Any]) -> None:

@@ -41,7 +41,9 @@ def api_schema(receiver_url: str) -> Any:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@schema.parametrize()
+# OTLP's body is protobuf defined by the OpenTelemetry specification, not by a JSON
+# Schema: /v1/traces is checked with real exporters in test_otlp.py instead.
+@schema.exclude(path="/v1/traces").parametrize()
 @hypothesis.settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,

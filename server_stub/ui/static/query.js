@@ -9,6 +9,7 @@ export const RUN_FILTERS = [
   { name: "agent", kind: "text" },
   { name: "user_email", kind: "text" },
   { name: "app_id", kind: "text" },
+  { name: "release", kind: "text", hint: "version or git sha" },
   { name: "parent_run_id", kind: "text" },
   { name: "trace_id", kind: "text", hint: "32 hex digits" },
   { name: "min_latency_s", kind: "number" },
