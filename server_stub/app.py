@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import costs, db, rollup
+from . import costs, db, rollup, thread_summary
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import costs as costs_routes
@@ -32,6 +32,7 @@ def open_receiver(settings: Settings) -> Receiver:
         table.load(conn)
         ensure_counters(conn)
         rollup.ensure(conn)  # dashboard summaries of a store that predates them
+        thread_summary.ensure(conn, thread_summary.gap_us(settings.thread_gap_minutes))
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
     metrics = Metrics()

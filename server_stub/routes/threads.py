@@ -6,14 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from .. import queries
+from .. import queries, thread_summary
 from .deps import Caller, receiver
 
 router = APIRouter()
 
 
 def _gap_us(request: Request) -> int:
-    return int(receiver(request).settings.thread_gap_minutes * 60 * 1_000_000)
+    return thread_summary.gap_us(receiver(request).settings.thread_gap_minutes)
 
 
 @router.get("/api/threads")
