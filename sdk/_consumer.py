@@ -246,14 +246,16 @@ class Consumer(threading.Thread):
         answer = response.json()
         rejected = answer.get("rejected") if isinstance(answer, dict) else None
         if isinstance(rejected, list) and rejected and not self.abandoned:
-            self.stats.drop("rejected_by_receiver", len(rejected))
+            total = answer.get("rejected_total")  # set when the list is cut short
+            n_rejected = total if isinstance(total, int) and total > len(rejected) else len(rejected)
+            self.stats.drop("rejected_by_receiver", n_rejected)
             first = rejected[0] if isinstance(rejected[0], dict) else {}
             self._log_once(
                 "rejected-events",
                 "observatory: the receiver rejected %d of %d events; first: %s",
-                len(rejected), count, first.get("error", rejected[0]),
+                n_rejected, count, first.get("error", rejected[0]),
             )
-            count -= len(rejected)
+            count -= n_rejected
         if not self.abandoned:
             self.stats.add(sent=count)
         self._resolve(batch.markers)

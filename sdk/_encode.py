@@ -217,10 +217,8 @@ class Encoder:
             event["model"] = model
         if usage:
             for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens"):
-                if key in usage:
+                if key in usage:  # the receiver derives a missing total
                     event[key] = usage[key]
-            if "total_tokens" not in event and "prompt_tokens" in event and "completion_tokens" in event:
-                event["total_tokens"] = event["prompt_tokens"] + event["completion_tokens"]
 
     def _custom(self, name: str, fields: dict[str, Any], when: float, parent: Run | None, context: Any) -> dict[str, Any]:
         event: dict[str, Any] = {

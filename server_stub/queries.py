@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
-from . import db, folding, models, thread_summary
+from . import db, folding, models, nesting, thread_summary
 
 r = models.runs
 DEFAULT_LIMIT = 50
@@ -36,13 +36,18 @@ class QueryError(ValueError):
 # -- conversions ---------------------------------------------------------------------
 
 
+_MIN_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _US
+_MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _US
+
+
 def iso(us: int | None) -> str | None:
-    """Integer microseconds → ISO-8601 UTC with ``Z``."""
+    """Integer microseconds → ISO-8601 UTC with ``Z``, to the millisecond (as every
+    time the API shows). A time beyond what a datetime holds (stored before the
+    receiver bounded timestamps) shows as the nearest one it does, never an error."""
     if us is None:
         return None
-    moment = _EPOCH + timedelta(microseconds=us)
-    spec = "milliseconds" if us % 1000 == 0 else "microseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+    moment = _EPOCH + timedelta(microseconds=min(max(us, _MIN_US), _MAX_US))
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_time(value: str, name: str) -> int:
@@ -68,7 +73,9 @@ def parse_float(value: str, name: str) -> float:
 
 
 def _loads(text: str | None) -> Any:
-    return json.loads(text) if text else None
+    """A stored JSON value, cut to the nesting every encoder on the way out handles
+    (values stored before the receiver bounded nesting may be deeper)."""
+    return nesting.loads(text) if text else None
 
 
 def run_out(row: Any) -> dict[str, Any]:
@@ -342,7 +349,7 @@ def run_detail(conn: Connection, project: int, run_id: str) -> dict[str, Any] | 
         select(f).where(f.c.project_id == project, f.c.run_id == run_id).order_by(f.c.ts, f.c.id)
     ).all()
     detail = run_out(row._mapping)
-    detail["events"] = [json.loads(ev.body) for ev in events]
+    detail["events"] = [_loads(ev.body) for ev in events]
     detail["children"] = [run_out(c._mapping) for c in children]
     detail["feedback"] = [_feedback_out(n._mapping) for n in notes]
     return detail
@@ -356,7 +363,7 @@ def _message_out(row: Any, thread_id: str) -> dict[str, Any]:
         "message_id": row["message_id"],
         "thread_id": thread_id,
         "role": row["role"],
-        "content": json.loads(row["content"]),
+        "content": _loads(row["content"]),
         "run_id": row["run_id"],
         "app_id": row["app_id"],
         "agent": row["agent"],

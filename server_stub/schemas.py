@@ -21,6 +21,9 @@ class ReportResult(BaseModel):
     accepted: int
     duplicates: int
     rejected: list[Rejected]
+    """The first 1000 rejected events, by index."""
+    rejected_total: int | None = None
+    """How many events were rejected, present only when ``rejected`` does not list them all."""
 
 
 class PriceIn(BaseModel):

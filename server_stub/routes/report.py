@@ -21,7 +21,7 @@ _ERRORS = {
     400: {"description": "body is not JSON / not an object with an events list / bad gzip"},
     401: {"description": "missing, unknown or revoked API key"},
     403: {"description": "no API key exists and the caller is not on loopback"},
-    413: {"description": "body larger than the limit (after decompression)"},
+    413: {"description": "body larger than the limit (after decompression), or too many events"},
     415: {"description": "unsupported Content-Encoding"},
 }
 
@@ -61,6 +61,7 @@ async def report(request: Request) -> JSONResponse:
         )
         result = await asyncio.wrap_future(rx.writer.submit(who, batch))
     except (AuthError, BodyError) as exc:
+        exc.__traceback__ = None  # its frames hold the body, in a cycle only a GC pass frees
         rx.metrics.record_failure("client_error", time.perf_counter() - started)
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except Exception:

@@ -295,7 +295,8 @@ def test_current_run_handle_and_usage(memory) -> None:
     manual()
     observatory.flush(5)
     ends = by_name(memory.events, "llm_end")
-    assert (ends[0]["model"], ends[0]["prompt_tokens"], ends[0]["completion_tokens"], ends[0]["total_tokens"]) == ("claude-sonnet-4", 7, 3, 10)
+    assert (ends[0]["model"], ends[0]["prompt_tokens"], ends[0]["completion_tokens"]) == ("claude-sonnet-4", 7, 3)
+    assert "total_tokens" not in ends[0]  # not said by the provider: the receiver derives it
     assert (ends[1]["model"], ends[1]["prompt_tokens"], ends[1]["total_tokens"]) == ("gpt-4o", 11, 15)
     assert ends[2]["run_id"] == seen["id"]
     assert (ends[2]["model"], ends[2]["prompt_tokens"], ends[2]["completion_tokens"]) == ("gpt-4.1", 100, 50)
