@@ -16,7 +16,7 @@ from observatory.server import db, folding, models, queries, retention, thread_s
 
 from .conftest import Server, ts
 
-GAP = 10
+GAP = 10_000  # µs; message times below are whole milliseconds, as the listing shows them
 PROJECT = 1
 
 
@@ -83,7 +83,12 @@ def recomputed(messages: list[dict[str, Any]], agent: Any = None, user: Any = No
     rows = [(a, u, t) for _, a, _, u, t in loose]
     for a, u, first, last, count in folding.session_spans(rows, GAP):
         out.add((last, folding.auto_thread_id(a, u, first), count, first, a, u))
-    return out
+    return {(_shown(t[0]), t[1], t[2], _shown(t[3]), t[4], t[5]) for t in out}
+
+
+def _shown(us: int) -> int:
+    """A time as the listing shows it (ISO, to the millisecond), read back."""
+    return folding_time(queries.iso(us) or "")
 
 
 def listed(conn: Any, agent: Any = None, user: Any = None, limit: int = 3) -> list[tuple]:
@@ -116,7 +121,7 @@ def folding_time(iso: str) -> int:
 AGENTS = st.sampled_from([None, "a", "b"])
 USERS = st.sampled_from([None, "u@x", "v@x"])
 THREADS = st.sampled_from([None, None, None, "t1", "t2"])
-MESSAGE = st.tuples(THREADS, AGENTS, USERS, st.integers(0, 60))
+MESSAGE = st.tuples(THREADS, AGENTS, USERS, st.integers(0, 60).map(lambda ms: ms * 1000))
 BATCHES = st.lists(st.lists(MESSAGE, min_size=1, max_size=6), min_size=1, max_size=8)
 
 
@@ -149,31 +154,31 @@ def test_summary_equals_recomputation_in_any_order(database: db.Database, batche
 def test_late_messages_bridge_and_extend_sessions(database: db.Database) -> None:
     with database.write.connect() as conn, conn.begin() as trans:
         thread_summary.rebuild(conn, GAP)
-        msgs = [_chat(1, None, "a", "u", 100), _chat(2, None, "a", "u", 130)]
+        msgs = [_chat(1, None, "a", "u", 100_000), _chat(2, None, "a", "u", 130_000)]
         _store(conn, msgs)
         assert [t[2] for t in listed(conn)] == [1, 1]  # 30 apart: two sessions
-        late = [_chat(3, None, "a", "u", 115)]  # 15 from both: a session of its own
+        late = [_chat(3, None, "a", "u", 115_000)]  # 15 from both: a session of its own
         _store(conn, late)
         assert len(listed(conn)) == 3
-        bridge = [_chat(4, None, "a", "u", 108), _chat(5, None, "a", "u", 122)]
+        bridge = [_chat(4, None, "a", "u", 108_000), _chat(5, None, "a", "u", 122_000)]
         _store(conn, bridge)  # 100-108-115-122-130: one session of five
-        assert [(t[2], t[3], t[0]) for t in listed(conn)] == [(5, 100, 130)]
-        early = [_chat(6, None, "a", "u", 95)]  # moves the first time, so the id
+        assert [(t[2], t[3], t[0]) for t in listed(conn)] == [(5, 100_000, 130_000)]
+        early = [_chat(6, None, "a", "u", 95_000)]  # moves the first time, so the id
         _store(conn, early)
         (only,) = listed(conn)
-        assert only[1] == folding.auto_thread_id("a", "u", 95) and only[2] == 6
+        assert only[1] == folding.auto_thread_id("a", "u", 95_000) and only[2] == 6
         trans.rollback()
 
 
 def test_listing_recomputes_when_the_summary_is_for_another_gap(database: db.Database) -> None:
     with database.write.connect() as conn, conn.begin() as trans:
         thread_summary.rebuild(conn, GAP)
-        _store(conn, [_chat(1, None, "a", "u", 0), _chat(2, None, "a", "u", 15)])
+        _store(conn, [_chat(1, None, "a", "u", 0), _chat(2, None, "a", "u", 15_000)])
         assert len(listed(conn)) == 2
-        wide = queries.list_threads(conn, PROJECT, 20, limit=10)["threads"]
+        wide = queries.list_threads(conn, PROJECT, 20_000, limit=10)["threads"]
         assert [t["message_count"] for t in wide] == [2]
-        assert thread_summary.ensure(conn, 20) and not thread_summary.ensure(conn, 20)
-        assert thread_summary.built_gap(conn) == 20
+        assert thread_summary.ensure(conn, 20_000) and not thread_summary.ensure(conn, 20_000)
+        assert thread_summary.built_gap(conn) == 20_000
         trans.rollback()
 
 
