@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
-from . import costs, db, errors, openapi, rollup
+from . import costs, db, errors, openapi, rollup, thread_summary
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
 from .routes import changes as changes_routes
@@ -37,6 +37,7 @@ def open_receiver(settings: Settings) -> Receiver:
             table.load(conn)
             ensure_counters(conn)
             rollup.ensure(conn)  # dashboard summaries of a store that predates them
+            thread_summary.ensure(conn, thread_summary.gap_us(settings.thread_gap_minutes))
     except DBAPIError as exc:  # a read-only store still serves its reads
         problem = errors.store_problem(exc)
         if problem is None:

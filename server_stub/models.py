@@ -260,3 +260,23 @@ stats_hourly_latency = Table(
     Column("bin", Integer, primary_key=True),  # rollup.latency_bin(latency_s)
     Column("runs", Integer, nullable=False),
 )
+
+# -- thread listing summary (server_stub/thread_summary.py keeps it at ingest) ----------
+# one row per listed thread: an explicit thread_id, or a fallback thread (messages
+# without thread_id of one agent + user, split on silences longer than the gap)
+
+thread_summaries = Table(
+    "thread_summaries",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("auto", Boolean, primary_key=True),  # a fallback (agent + user + gap) thread
+    Column("thread_key", String(1000), primary_key=True),  # thread_id, or the auto id
+    Column("agent", String(200)),
+    Column("user_email", String(320)),
+    Column("first_ts", BigInteger, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    Column("message_count", Integer, nullable=False),
+    # a page of the listing, newest first; and the sessions of one agent + user
+    Index("ix_thread_summaries_recent", "project_id", "last_ts", "thread_key"),
+    Index("ix_thread_summaries_sessions", "project_id", "auto", "agent", "user_email", "first_ts"),
+)

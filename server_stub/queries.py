@@ -12,7 +12,7 @@ import heapq
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from observatory.protocol import RUN_TYPES, TRACE_ID_PATTERN
 
-from . import db, folding, models, nesting
+from . import db, folding, models, nesting, thread_summary
 
 r = models.runs
 DEFAULT_LIMIT = 50
@@ -434,6 +434,10 @@ def list_threads(
     silence longer than ``gap_us``), most recently active first, ``limit`` at a time:
     ``{"threads": [...], "next_cursor": ...}``; a bad ``cursor`` raises QueryError."""
     after = decode_cursor(cursor) if cursor is not None else None
+    summary = thread_summary.built_gap(conn) == gap_us
+    if summary and agent is None and user_email is None:  # an index range of the summary
+        listed = thread_summary.recent(conn, project, after, limit + 1)
+        return _thread_listing(listed[:limit], len(listed) > limit)
     m = models.messages
     where = [m.c.project_id == project]
     if agent is not None:
@@ -456,6 +460,17 @@ def list_threads(
             .group_by(m.c.thread_id)
         )
     ]
+    if summary:  # a filter keeps an explicit thread's matching messages: those come from above
+        found.extend(thread_summary.sessions(conn, project, agent, user_email))
+    else:
+        found.extend(_loose_sessions(conn, where, gap_us))
+    page, more = _thread_page(found, after, limit)
+    return _thread_listing(page, more)
+
+
+def _loose_sessions(conn: Connection, where: list[Any], gap_us: int) -> Iterator[Any]:
+    """Fallback threads computed from every message without ``thread_id``."""
+    m = models.messages
     loose = db.execute_indexed(  # from the partial index alone, no table reads
         conn,
         select(m.c.agent, m.c.user_email, m.c.ts)
@@ -466,8 +481,10 @@ def list_threads(
     )
     for agent_name, user, first_ts, last_ts, count in folding.session_spans(loose, gap_us):
         # the id (an encoding) is made only for the threads a page shows: _thread_page
-        found.append((last_ts, None, count, first_ts, agent_name, user, True))
-    page, more = _thread_page(found, after, limit)
+        yield (last_ts, None, count, first_ts, agent_name, user, True)
+
+
+def _thread_listing(page: list[tuple[Any, ...]], more: bool) -> dict[str, Any]:
     next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more else None
     threads = [
         _thread_summary(thread_id, count, first_ts, last, agent_name, user, auto)

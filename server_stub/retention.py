@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, select, tuple_
 from sqlalchemy.engine import Connection
 
-from . import models, rollup
+from . import models, rollup, thread_summary
 
 CHUNK = 500
 DAY_US = 86_400 * 1_000_000
@@ -66,4 +66,6 @@ def apply_retention(conn: Connection, days: float, now_us: int) -> dict[str, int
         counts[key] += done.rowcount or 0
     if victims:
         rollup.rebuild(conn, before_us=cutoff)  # the dashboard's summaries of those hours
+    if counts["messages"]:
+        thread_summary.rebuild(conn)  # the threads listing
     return counts

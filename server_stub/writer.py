@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import db, folding, models, rollup
+from . import db, folding, models, rollup, thread_summary
 from .auth import Principal
 from .costs import CostTable, compute_cost
 from .folding import dumps
@@ -303,6 +303,7 @@ def _store_custom(conn: Connection, principal: Principal, fresh: list[Item]) -> 
     if chats:
         _agent_from_run(conn, project, chats)
         db.insert_rows(conn, models.messages, chats)
+        thread_summary.apply(conn, project, chats)  # the threads listing
     if notes:
         db.insert_rows(conn, models.feedback, notes)
     if saved:

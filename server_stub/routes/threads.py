@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from .. import errors, queries
+from .. import errors, queries, thread_summary
 from ..schemas import ThreadDetail, ThreadPage
 from .deps import Caller, receiver, single_query_values
 
@@ -14,7 +14,7 @@ router = APIRouter()
 
 
 def _gap_us(request: Request) -> int:
-    return int(receiver(request).settings.thread_gap_minutes * 60 * 1_000_000)
+    return thread_summary.gap_us(receiver(request).settings.thread_gap_minutes)
 
 
 @router.get(
