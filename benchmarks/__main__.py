@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print("unknown scenario(s): " + ", ".join(unknown), file=sys.stderr)
         return 2
-    subjects = [s for s in args.subjects.split(",") if s] or list(SUBJECTS)
+    subjects = [s for s in args.subjects.split(",") if s] or [
+        name for name, cls in SUBJECTS.items() if not getattr(cls, "opt_in", False)
+    ]
     if "floor" not in subjects:
         subjects.insert(0, "floor")
     info = meta.collect(sizes.name, argv)

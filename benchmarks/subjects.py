@@ -8,6 +8,7 @@ one standalone event (None when the SDK has none), ``flush()`` and ``shutdown()`
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import os
@@ -247,6 +248,34 @@ class OpenTelemetry:
         self.provider.shutdown()
 
 
+class ObservatoryOtel(Observatory):
+    """``observatory.init(otel=True)``: each run is also a span of an OTel SDK provider
+    (``BatchSpanProcessor`` + OTLP/HTTP exporter to the same receiver, defaults)."""
+
+    name = "observatory_otel"
+    opt_in = True
+    """Only when named in ``--subjects`` (it measures an option, not another SDK)."""
+
+    def load(self) -> None:
+        super().load()
+        self.otel = OpenTelemetry()
+        self.otel.load()
+        if "otel" not in {f.name for f in dataclasses.fields(self.sdk.Config)}:
+            raise Skip("observatory has no otel option yet")
+
+    def start(self, url: str, queue_size: int | None = None, **options) -> None:
+        self.otel.start(url, queue_size)
+        super().start(url, queue_size, otel=True, **options)
+
+    def flush(self) -> None:
+        super().flush()
+        self.otel.flush()
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.otel.shutdown()
+
+
 class PostHog:
     """PostHog ``capture`` after each call (it has no decorator), default client."""
 
@@ -300,7 +329,8 @@ class PostHog:
 
 
 SUBJECTS = {
-    cls.name: cls for cls in (Floor, Observatory, Langfuse, LangSmith, OpenTelemetry, PostHog)
+    cls.name: cls
+    for cls in (Floor, Observatory, ObservatoryOtel, Langfuse, LangSmith, OpenTelemetry, PostHog)
 }
 """Every subject, in table order."""
 

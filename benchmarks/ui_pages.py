@@ -87,12 +87,13 @@ def seed_trace(db_url: str, fanout: int = 20, leaves: int = 24) -> int:
 
 
 def rebuild_rollups(db_url: str) -> None:
-    from observatory.server import db, rollup
+    from observatory.server import db, rollup, thread_summary
 
     database = db.open_database(db_url)
     try:
         with database.write.begin() as conn:
             rollup.rebuild(conn)
+            thread_summary.rebuild(conn, thread_summary.gap_us(30.0))
     finally:
         database.dispose()
 

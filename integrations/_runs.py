@@ -31,6 +31,7 @@ from typing import Any
 
 import observatory
 from observatory._context import current_run_var
+from observatory._usage import read_usage
 
 logger = logging.getLogger("observatory.integrations")
 
@@ -237,33 +238,10 @@ def resume_run(run_type: str, name: str, run_id: str, parent: Any) -> Any:
     return observatory.start_run(run_type, name, parent=parent, run_id=run_id, send_start=False)
 
 
-_PROMPT_KEYS = ("input_tokens", "prompt_tokens", "prompt_token_count", "prompt_eval_count")
-_COMPLETION_KEYS = ("output_tokens", "completion_tokens", "candidates_token_count", "eval_count")
-_TOTAL_KEYS = ("total_tokens", "total_token_count")
-_USAGE_CONTAINERS = ("token_usage", "usage", "usage_metadata")
-
-
-def _count(container: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
-    for key in keys:
-        value = container.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return int(value)
-    return None
-
-
 def usage_counts(container: Any) -> tuple[int | None, int | None, int | None] | None:
     """``(prompt, completion, total)`` from a usage mapping or object, in any provider's
-    spelling (OpenAI, Anthropic, Gemini, Ollama; nested ``token_usage``/``usage``); None if absent."""
-    if not isinstance(container, Mapping):
-        dump = getattr(container, "model_dump", None)
-        container = dump() if callable(dump) else getattr(container, "__dict__", None)
-        if not isinstance(container, Mapping):
-            return None
-    for key in _USAGE_CONTAINERS:
-        inner = container.get(key)
-        if inner is not None and inner is not container:
-            found = usage_counts(inner)
-            if found is not None:
-                return found
-    counts = (_count(container, _PROMPT_KEYS), _count(container, _COMPLETION_KEYS), _count(container, _TOTAL_KEYS))
-    return counts if any(c is not None for c in counts) else None
+    spelling (the SDK's one parser, ``observatory._usage``); None if absent."""
+    usage = read_usage(container)
+    if not usage:
+        return None
+    return usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")

@@ -293,7 +293,8 @@ def _model_name(metadata: Mapping[str, Any] | None, params: Any, serialized: Map
 
 def _record_llm_result(run: Any, response: Any, first_token_at: float | None) -> None:
     """Usage and model from an ``LLMResult``: whichever places the provider filled."""
-    prompt = completion = total = 0
+    prompt = completion = 0
+    total: int | None = 0  # None once a generation does not say it: the receiver derives it
     found = False
     model = None
     for generations in getattr(response, "generations", None) or ():
@@ -306,7 +307,7 @@ def _record_llm_result(run: Any, response: Any, first_token_at: float | None) ->
                 found = True
                 prompt += counts[0] or 0
                 completion += counts[1] or 0
-                total += counts[2] if counts[2] is not None else (counts[0] or 0) + (counts[1] or 0)
+                total = None if total is None or counts[2] is None else total + counts[2]
             if model is None and message is not None:
                 model = _model_name(None, getattr(message, "response_metadata", None), None)
     llm_output = getattr(response, "llm_output", None)
@@ -315,8 +316,7 @@ def _record_llm_result(run: Any, response: Any, first_token_at: float | None) ->
             counts = _usage_in(llm_output)
             if counts is not None:
                 found = True
-                prompt, completion = counts[0] or 0, counts[1] or 0
-                total = counts[2] if counts[2] is not None else prompt + completion
+                prompt, completion, total = counts[0] or 0, counts[1] or 0, counts[2]
         model = model or _model_name(None, llm_output, None)
     if found:
         run.set_usage(model=model, prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)

@@ -201,8 +201,6 @@ def _record_model_call(run: Any, data: Any) -> Any:
     counts = usage_counts(usage) if usage is not None else None
     if counts is not None:
         prompt, completion, total = counts
-        if total is None and prompt is not None and completion is not None:
-            total = prompt + completion
         run.set_usage(model=model, prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
     elif model:
         run.set_usage(model=model)

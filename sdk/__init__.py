@@ -13,7 +13,7 @@ SDK never blocks the caller and never raises into user code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._config import Config, RedactHook
 from ._context import ThreadPoolExecutor, context, current_run_var, wrap_context
@@ -24,9 +24,19 @@ from ._run import NOOP_RUN, NoopRun, Run
 from ._state import configure, get_client
 from ._transport import Transport
 
+if TYPE_CHECKING:  # loaded on first use by __getattr__: httpx and pydantic stay out of import
+    from ._read_client import AsyncClient, Client
+    from ._read_errors import AuthError, InvalidRequest, NotFound, ObservatoryError
+
 __all__ = [
+    "AsyncClient",
+    "AuthError",
+    "Client",
     "Config",
+    "InvalidRequest",
+    "NotFound",
     "NoopRun",
+    "ObservatoryError",
     "Run",
     "ThreadPoolExecutor",
     "agent",
@@ -46,12 +56,34 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "Client": "._read_client",
+    "AsyncClient": "._read_client",
+    "ObservatoryError": "._read_errors",
+    "AuthError": "._read_errors",
+    "NotFound": "._read_errors",
+    "InvalidRequest": "._read_errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The read client and its errors, imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'observatory' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 def init(
     api_url: str | None = None,
     api_key: str | None = None,
     app_id: str | None = None,
     *,
+    release: str | None = None,
     enabled: bool | None = None,
     flush_interval: float | None = None,
     batch_size: int | None = None,
@@ -69,12 +101,14 @@ def init(
     redact: RedactHook | None = None,
     capture_input: bool | None = None,
     capture_output: bool | None = None,
+    otel: bool | None = None,
     transport: Transport | None = None,
 ) -> None:
     """Configure the SDK. Arguments left out come from ``OBSERVATORY_*`` variables, then defaults.
 
     Calling ``init()`` again flushes and replaces the previous configuration.
     ``transport`` replaces HTTP (e.g. :class:`InMemoryTransport` in tests).
+    ``otel=True`` makes each run an OpenTelemetry span too (docs/otel.md).
     """
     options = {key: value for key, value in locals().items() if key != "transport"}
     configure(options, transport=transport)

@@ -30,6 +30,7 @@ from ._transport import HttpTransport, Transport
 
 if TYPE_CHECKING:
     from ._consumer import Consumer
+    from ._otel import Tracing
 
 logger = logging.getLogger("observatory")
 
@@ -55,6 +56,11 @@ class Client:
         self.stats = Stats()
         self.queue = EventQueue(config.max_queue_size, config.batch_size, self.stats)
         self._consumer: Consumer | None = None
+        self.otel: Tracing | None = None
+        if config.otel and config.enabled:
+            from ._otel import Tracing  # OpenTelemetry's tracing only when asked for
+
+            self.otel = Tracing()
 
     # -- the caller's side (hot path) -------------------------------------
 

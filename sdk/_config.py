@@ -22,6 +22,9 @@ class Config:
     api_url: str = "http://127.0.0.1:8787"
     api_key: str | None = None
     app_id: str | None = None
+    release: str | None = None
+    """The version or git sha of the code sending events (stamped on every event as
+    ``release``; compare releases with ``observatory compare``). None: not sent."""
     enabled: bool = True
     flush_interval: float = 0.5
     """Seconds between background sends when batches are not full."""
@@ -51,6 +54,10 @@ class Config:
     redact: RedactHook | None = None
     capture_input: bool = True
     capture_output: bool = True
+    otel: bool = False
+    """Make each run an OpenTelemetry span of the configured tracer provider too
+    (GenAI attributes, current while the run's function runs); costs what a span
+    costs, and imports OpenTelemetry's tracing only when on."""
 
 
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {}
@@ -111,4 +118,22 @@ def from_env(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, s
         if value is not None:
             values[option] = value
     values["api_url"] = str(values.get("api_url", Config.api_url)).rstrip("/")
+    if "release" in values:
+        values["release"] = _release(values["release"])
     return Config(**values)
+
+
+MAX_RELEASE_LENGTH = 200
+"""The receiver's limit: a longer ``release`` would get every event refused."""
+
+
+def _release(value: Any) -> str | None:
+    """A release the receiver accepts: text, stripped, empty as none (``OBSERVATORY_RELEASE=``
+    from an unset CI variable), cut to 200 characters with a warning."""
+    text = str(value).strip()
+    if not text:
+        return None
+    if len(text) > MAX_RELEASE_LENGTH:
+        logger.warning("observatory: release is longer than %d characters; cut", MAX_RELEASE_LENGTH)
+        text = text[:MAX_RELEASE_LENGTH]
+    return text

@@ -22,7 +22,8 @@ from typing import Any
 from ._buffer import EventQueue, FlushMarker, Stats
 from ._config import Config
 from ._encode import Encoder
-from ._transport import Response, Transport, TransportError, classify
+from ._plain import describe, plain
+from ._transport import RETRY_AFTER_MAX, Response, Transport, TransportError, classify
 
 logger = logging.getLogger("observatory")
 
@@ -57,7 +58,7 @@ class Consumer(threading.Thread):
         self.config = config
         self.queue = queue
         self.stats = stats
-        self.encoder = Encoder(config)
+        self.encoder = Encoder(config, warn=self._log_once)
         self._transport_factory = transport_factory
         self._transport: Transport | None = None
         self.outbox: deque[_Batch] = deque()
@@ -173,7 +174,13 @@ class Consumer(threading.Thread):
             if redacted is None:
                 self.stats.drop("redacted")
                 return None
-            event = redacted
+            if type(redacted) is not dict:
+                self.stats.drop("redact_error")
+                self._log_once("redact", "observatory: the redact hook returned %s, not a dict or None; the event was dropped", describe(redacted))
+                return None
+            # The hook may have put anything back: read it as safely as the rest.
+            budget = self.encoder.budget
+            event = {str(key): plain(value, budget) for key, value in redacted.items()}
         return self.encoder.encode(event)
 
     # -- sending -------------------------------------------------------------
@@ -190,11 +197,12 @@ class Consumer(threading.Thread):
         body, headers = self._body(batch)
         give_up_at = time.monotonic() + config.retry_budget
         attempt = 0
+        response: Response | None = None
         while True:
             limit = give_up_at if self.deadline is None else min(give_up_at, self.deadline)
             remaining = limit - time.monotonic()
             if remaining <= 0:
-                self._fail(batch, "shutdown" if self.deadline is not None else "retry_budget")
+                self._out_of_time(batch, response, None)
                 return
             response, problem = self._send_once(body, headers, min(config.timeout, remaining))
             verdict = classify(response)
@@ -217,14 +225,35 @@ class Consumer(threading.Thread):
                 self._log_once("gave-up", "observatory: dropped %d events after %d attempts (%s)", count, attempt, problem)
                 self._fail(batch, "send_failed")
                 return
-            delay = response.retry_after if response is not None and response.retry_after is not None else None
+            asked = response.retry_after if response is not None else None
+            delay = min(asked, RETRY_AFTER_MAX) if asked is not None else None
             if delay is None:
                 delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
             if time.monotonic() + delay >= limit:
-                self._fail(batch, "shutdown" if self.deadline is not None else "retry_budget")
+                self._out_of_time(batch, response, asked)
                 return
             self.stats.add(retries=1)
             self.stopping.wait(delay)
+
+    def _out_of_time(self, batch: _Batch, response: Response | None, wait: float | None) -> None:
+        """Drop a batch whose next attempt would come after its retry budget (or shutdown).
+
+        ``wait``: what the receiver's ``Retry-After`` asked for, when that is the reason."""
+        if self.deadline is not None:
+            self._fail(batch, "shutdown")
+            return
+        rate_limited = response is not None and response.status == 429
+        reason = "rate_limited" if rate_limited else "retry_budget"
+        answer = f"HTTP {response.status}" if response is not None else "no answer"
+        if wait is not None:
+            why = f"asked to wait {wait:g} s (Retry-After), longer than what is left of retry_budget"
+        else:
+            why = "retry_budget is spent"
+        self._log_once(
+            reason, "observatory: dropped %d events: the receiver answered %s and %s (%g s); "
+            "counted in stats()['dropped'][%r]", len(batch.parts), answer, why, self.config.retry_budget, reason,
+        )
+        self._fail(batch, reason)
 
     def _send_once(self, body: bytes, headers: dict[str, str], timeout: float) -> tuple[Response | None, str]:
         try:
@@ -246,14 +275,16 @@ class Consumer(threading.Thread):
         answer = response.json()
         rejected = answer.get("rejected") if isinstance(answer, dict) else None
         if isinstance(rejected, list) and rejected and not self.abandoned:
-            self.stats.drop("rejected_by_receiver", len(rejected))
+            total = answer.get("rejected_total")  # set when the list is cut short
+            n_rejected = total if isinstance(total, int) and total > len(rejected) else len(rejected)
+            self.stats.drop("rejected_by_receiver", n_rejected)
             first = rejected[0] if isinstance(rejected[0], dict) else {}
             self._log_once(
                 "rejected-events",
                 "observatory: the receiver rejected %d of %d events; first: %s",
-                len(rejected), count, first.get("error", rejected[0]),
+                n_rejected, count, first.get("error", rejected[0]),
             )
-            count -= len(rejected)
+            count -= n_rejected
         if not self.abandoned:
             self.stats.add(sent=count)
         self._resolve(batch.markers)

@@ -53,6 +53,24 @@ def _begin(
         return None
 
 
+def _attach(client: Any, run: Run) -> object | None:
+    """Make the run's OTel span current (``init(otel=True)``); None when it has none."""
+    if run.span is None:
+        return None
+    try:
+        return client.otel.attach(run.span)  # type: ignore[no-any-return]
+    except Exception:
+        logger.debug("observatory: could not activate the run's span", exc_info=True)
+        return None
+
+
+def _detach(client: Any, token: object) -> None:
+    try:
+        client.otel.detach(token)
+    except Exception:
+        logger.debug("observatory: could not restore the OTel context", exc_info=True)
+
+
 def _enabled() -> bool:
     try:
         return get_client().enabled
@@ -94,15 +112,20 @@ def _call(spec: FunctionSpec) -> Callable[..., Any]:
                 run.bound_method = True
             client.put((START, run))
             token = set_run(run)
+            span_token = _attach(client, run) if run.span is not None else None
         except Exception:
             logger.debug("observatory: could not start a run", exc_info=True)
             return wrapped(*args, **kwargs)
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
+            if span_token is not None:
+                _detach(client, span_token)
             reset_run(token)
             _finish(run, None, exc)
             raise
+        if span_token is not None:
+            _detach(client, span_token)
         reset_run(token)
         try:
             run.ended = True
@@ -110,6 +133,8 @@ def _call(spec: FunctionSpec) -> Callable[..., Any]:
             run.status = "success"
             if not run._output_set:
                 run.output = result
+            if run.span is not None:
+                client.otel.end(run)  # type: ignore[union-attr]
             client.put((END, run))
         except Exception:
             logger.debug("observatory: could not end a run", exc_info=True)
@@ -128,12 +153,18 @@ def _coroutine(spec: FunctionSpec) -> Callable[..., Any]:
         if run is None:
             return await wrapped(*args, **kwargs)
         token = current_run_var.set(run)
+        client = run._client
+        span_token = _attach(client, run)
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
+            if span_token is not None:
+                _detach(client, span_token)
             reset_run(token)
             _finish(run, None, exc)
             raise
+        if span_token is not None:
+            _detach(client, span_token)
         reset_run(token)
         try:
             run.ended = True
@@ -141,7 +172,9 @@ def _coroutine(spec: FunctionSpec) -> Callable[..., Any]:
             run.status = "success"
             if not run._output_set:
                 run.output = result
-            run._client.put((END, run))
+            if run.span is not None:
+                client.otel.end(run)
+            client.put((END, run))
         except Exception:
             logger.debug("observatory: could not end a run", exc_info=True)
         return result

@@ -1,25 +1,27 @@
 """Queue items -> wire events -> JSON bytes. Runs on the background thread only.
 
-Serialising never raises: anything pydantic-core cannot encode goes through a
-fallback (``repr``), cycles are cut, invalid UTF-8 is base64-encoded, NaN and
-infinities become ``null``. ``input``, ``output`` and ``content`` larger than
-``max_field_bytes`` are replaced by a visible truncation marker.
+Every value that came from the user (arguments, return values, metadata,
+custom fields) is first copied by :func:`~._plain.plain`, which never runs the
+user's code and bounds depth and size; the redact hook and the JSON encoder
+only ever see that copy. Serialising never raises. ``input``, ``output`` and
+``content`` larger than ``max_field_bytes`` are replaced by a visible
+truncation marker; token counts that are not whole numbers from 0 to
+``MAX_TOKENS`` (10**12) are left out (and logged).
 """
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import enum
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
-from pydantic_core import to_json, to_jsonable_python
+from pydantic_core import to_json
 
 from ._config import Config
 from ._ids import new_id_text
+from ._limits import MAX_TOKENS, token_count
+from ._plain import TRUNCATION_MARKER, describe, plain, repair_text
 from ._run import CUSTOM, START, Run
 from ._usage import usage_from
 
@@ -27,10 +29,12 @@ logger = logging.getLogger("observatory")
 
 
 BIG_FIELDS = ("input", "output", "content")
-TRUNCATION_MARKER = "_observatory_truncated"
+__all__ = ["BIG_FIELDS", "TRUNCATION_MARKER", "Encoder", "dumps", "iso_timestamp"]
 _IDS_PER_PREFIX = 0x1000
-_MAX_DEPTH = 32
-_REPR_LIMIT = 1000
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens")
+
+Warn = Callable[..., None]
+"""``warn(key, message, *args)``: a warning, logged at most once a minute per key."""
 
 
 _last_second = [-1, ""]
@@ -47,72 +51,35 @@ def iso_timestamp(seconds: float) -> str:
     return f"{cached[1]}.{millis:03d}Z"
 
 
-def _fallback(obj: Any) -> Any:
-    if isinstance(obj, BaseException):
-        return f"{type(obj).__name__}: {obj}"
+def _json(value: Any) -> bytes:
+    """Compact JSON for a value :func:`plain` returned."""
     try:
-        text = repr(obj)
-    except Exception:
-        text = f"<unrepresentable {type(obj).__name__}>"
-    return text if len(text) <= _REPR_LIMIT else text[:_REPR_LIMIT] + "..."
-
-
-def _plain(obj: Any, seen: set[int], depth: int) -> Any:
-    """A JSON-safe copy of ``obj`` for the slow path: cycles and depth cut."""
-    if obj is None or isinstance(obj, bool | int | str):
-        return obj
-    if isinstance(obj, float):
-        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
-    if isinstance(obj, bytes | bytearray):
+        return to_json(value, inf_nan_mode="null")
+    except Exception:  # lone surrogates in a string cannot be UTF-8
         try:
-            return bytes(obj).decode("utf-8")
-        except UnicodeDecodeError:
-            return "base64:" + base64.b64encode(bytes(obj)).decode("ascii")
-    if depth > _MAX_DEPTH:
-        return "<max depth>"
-    if id(obj) in seen:
-        return "<cycle>"
-    if isinstance(obj, enum.Enum):
-        return _plain(obj.value, seen, depth + 1)
-    seen.add(id(obj))
-    try:
-        if isinstance(obj, Mapping):
-            return {str(k): _plain(v, seen, depth + 1) for k, v in list(obj.items())}
-        if isinstance(obj, list | tuple | set | frozenset):
-            return [_plain(v, seen, depth + 1) for v in list(obj)]
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return {f.name: _plain(getattr(obj, f.name, None), seen, depth + 1) for f in dataclasses.fields(obj)}
-        dump = getattr(obj, "model_dump", None)
-        if callable(dump) and not isinstance(obj, type):
-            return _plain(dump(), seen, depth + 1)
-        try:
-            return to_jsonable_python(obj, fallback=_fallback, serialize_unknown=True, inf_nan_mode="null")
+            return to_json(repair_text(value), inf_nan_mode="null")
         except Exception:
-            return _fallback(obj)
-    except Exception:
-        return _fallback(obj)
-    finally:
-        seen.discard(id(obj))
+            return to_json(describe(value))
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON for any Python value; never raises."""
-    try:
-        return to_json(value, fallback=_fallback, serialize_unknown=True, inf_nan_mode="null")
-    except Exception:
-        # Cycles, invalid UTF-8, a dict mutated while we read it, a failing
-        # model_dump...: walk it ourselves.
-        try:
-            return to_json(_plain(value, set(), 0), inf_nan_mode="null")
-        except Exception:
-            return to_json(_fallback(value))
+    """Compact JSON for any Python value, read without running its code; never raises."""
+    return _json(plain(value))
+
+
+def _log_warning(key: str, message: str, *args: Any) -> None:
+    logger.warning(message, *args)
 
 
 class Encoder:
     """Turns queue items into wire events (dicts), then into JSON bytes."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, warn: Warn | None = None) -> None:
         self.config = config
+        self.warn = warn or _log_warning
+        self.budget = max(config.max_field_bytes, 1)
+        """Values read from one recorded value at most: past it, the encoding exceeds
+        ``max_field_bytes`` anyway, and the walk stops with a marker."""
         self._id_prefix = ""
         self._id_count = _IDS_PER_PREFIX
 
@@ -162,12 +129,9 @@ class Encoder:
                 meta.update(run.metadata)
             if run.tags:
                 tags.extend(t for t in run.tags if t not in tags)
-            if run.otel is not None:
-                meta["trace_id"] = f"{run.otel[0]:032x}"
-                meta["span_id"] = f"{run.otel[1]:016x}"
         if tags:
             meta["tags"] = tags
-        return meta
+        return plain(meta, self.budget)  # type: ignore[no-any-return]
 
     def _run_event(self, run: Run, is_start: bool) -> dict[str, Any]:
         config = self.config
@@ -182,18 +146,25 @@ class Encoder:
             "timestamp": iso_timestamp(when),
             "metadata": self._metadata(run, run.context, run.name),
         }
+        trace_id = run.trace_id
+        if trace_id is not None:
+            event["trace_id"] = trace_id
+        if run.span is not None:
+            event["span_id"] = f"{run.span.get_span_context().span_id:016x}"
+        if config.release is not None:
+            event["release"] = config.release
         if is_start:
             if config.capture_input:
                 if run.spec is not None and run.kwargs is not None:
-                    event["input"] = run.spec.bind(run.args, run.kwargs, run.bound_method)
+                    event["input"] = plain(run.spec.bind(run.args, run.kwargs, run.bound_method), self.budget)
                 else:
-                    event["input"] = run.input
+                    event["input"] = plain(run.input, self.budget)
             if run.model:
-                event["model"] = run.model
+                event["model"] = plain(run.model)
             return event
         event["status"] = run.status or "success"
         if config.capture_output:
-            event["output"] = run.output
+            event["output"] = plain(run.output, self.budget)
         if run.error is not None:
             error = run.error
             if isinstance(error, BaseException):
@@ -203,7 +174,7 @@ class Encoder:
         if run.type == "llm":
             self._add_usage(run, event)
         elif run.model:
-            event["model"] = run.model
+            event["model"] = plain(run.model)
         return event
 
     def _add_usage(self, run: Run, event: dict[str, Any]) -> None:
@@ -214,13 +185,27 @@ class Encoder:
             usage = found
             model = model or found_model
         if model:
-            event["model"] = model
+            event["model"] = plain(model)
         if usage:
-            for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens"):
-                if key in usage:
-                    event[key] = usage[key]
-            if "total_tokens" not in event and "prompt_tokens" in event and "completion_tokens" in event:
-                event["total_tokens"] = event["prompt_tokens"] + event["completion_tokens"]
+            for key in _USAGE_KEYS:
+                if key in usage:  # the receiver derives a missing total
+                    count = token_count(usage[key])
+                    if count is None:
+                        shown = str(plain(usage[key]))
+                        self.warn(
+                            "usage", "observatory: left out %s=%s of llm run %r: token counts are whole "
+                            "numbers from 0 to %d", key, shown[:40] + "..." if len(shown) > 40 else shown,
+                            run.name, MAX_TOKENS,
+                        )
+                        continue
+                    event[key] = count
+            if event.get("prompt_tokens", 0) + event.get("completion_tokens", 0) > MAX_TOKENS:
+                self.warn(
+                    "usage-sum", "observatory: left out the token counts of llm run %r: prompt_tokens + "
+                    "completion_tokens is past %d", run.name, MAX_TOKENS,
+                )
+                for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                    event.pop(key, None)
 
     def _custom(self, name: str, fields: dict[str, Any], when: float, parent: Run | None, context: Any) -> dict[str, Any]:
         event: dict[str, Any] = {
@@ -231,14 +216,17 @@ class Encoder:
             "timestamp": iso_timestamp(when),
             "parent_run_id": parent.run_id if parent is not None else None,
         }
+        if self.config.release is not None:  # a custom event's own ``release`` field wins
+            event["release"] = self.config.release
         metadata = self._metadata(parent, context, None)
-        extra_meta = fields.get("metadata")
+        budget = self.budget
         for key, value in fields.items():
             if key == "metadata":
+                extra_meta = plain(value, budget)
+                if type(extra_meta) is dict:
+                    metadata.update(extra_meta)
                 continue
-            event[key] = value.run_id if isinstance(value, Run) else value
-        if isinstance(extra_meta, Mapping):
-            metadata.update(extra_meta)
+            event[key] = value.run_id if type(value) is Run else plain(value, budget)
         event["metadata"] = metadata
         return event
 
@@ -251,15 +239,15 @@ class Encoder:
         for key in BIG_FIELDS:
             if key in event:
                 value = event.pop(key)
-                encoded = dumps(value)
+                encoded = _json(value)
                 if len(encoded) > limit:
-                    encoded = dumps({
+                    encoded = _json({
                         TRUNCATION_MARKER: True,
                         "original_bytes": len(encoded),
                         "preview": encoded[:limit].decode("utf-8", "ignore"),
                     })
                 big.append((key, encoded))
-        head = dumps(event)
+        head = _json(event)
         if not big:
             return head
         tail = b"".join(b',"' + key.encode() + b'":' + value for key, value in big)

@@ -10,6 +10,7 @@ raised. Everything else is sent as given, fields at the top level.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
@@ -25,33 +26,46 @@ RESERVED = ("event_id", "app_id")
 _last_warning: dict[str, float] = {}
 
 
+def _shown(value: Any) -> str:
+    """``value`` for a warning: the repr of a plain value, else its type (a user's repr is not run)."""
+    if type(value) in (str, int, float, bool, type(None)):
+        text = repr(value) if type(value) is not int or abs(value) < 10**100 else "a huge int"
+        return text if len(text) <= 80 else text[:77] + "..."
+    return f"a {type(value).__name__}"
+
+
 def _problem(name: str, fields: dict[str, Any]) -> str | None:
-    """What is wrong with a meaningful custom event, or None."""
-    if not isinstance(name, str) or not name:
+    """What is wrong with a meaningful custom event, or None.
+
+    Fields are only compared by type and to strings: a user object's __eq__,
+    __bool__ or __repr__ is never run."""
+    if type(name) is not str or not name:
         return "the event name must be a non-empty string"
     if name in ("saved", "feedback"):
         target = fields.get("run_id")
-        if isinstance(target, Run):
+        if type(target) is Run:
             fields["run_id"] = target = target.run_id
-        if name == "feedback" and target is None and fields.get("message_id"):
+        if name == "feedback" and target is None and type(fields.get("message_id")) is str and fields["message_id"]:
             pass
-        elif not isinstance(target, str) or not target:
+        elif type(target) is not str or not target:
             return f"{name} needs run_id= (a run's id, e.g. observatory.current_run().run_id)" + (
                 " or message_id= (a chat message's id)" if name == "feedback" else ""
             )
     if name == "feedback":
-        if fields.get("rating") not in RATINGS:
-            return f"feedback needs rating='positive' or 'negative', got {fields.get('rating')!r}"
+        rating = fields.get("rating")
+        if type(rating) is not str or rating not in RATINGS:
+            return f"feedback needs rating='positive' or 'negative', got {_shown(rating)}"
         comment = fields.get("comment")
-        if comment is not None and not isinstance(comment, str):
+        if comment is not None and type(comment) is not str:
             return "feedback comment must be a string"
     elif name == "chat":
-        if fields.get("role") not in ROLES:
-            return f"chat needs role= one of {', '.join(ROLES)}, got {fields.get('role')!r}"
+        role = fields.get("role")
+        if type(role) is not str or role not in ROLES:
+            return f"chat needs role= one of {', '.join(ROLES)}, got {_shown(role)}"
         if fields.get("content") is None:
             return "chat needs content="
         thread_id = fields.get("thread_id")
-        if thread_id is not None and not isinstance(thread_id, str):
+        if thread_id is not None and type(thread_id) is not str:
             return "chat thread_id must be a string"
     return None
 
@@ -67,12 +81,14 @@ def _event_time(value: Any) -> float:
     """``timestamp=`` as Unix seconds: a number or an aware datetime; now otherwise."""
     if value is None:
         return time.time()
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    kind = type(value)
+    if kind is int or kind is float:
         return float(value)
-    timestamp = getattr(value, "timestamp", None)
-    if callable(timestamp) and getattr(value, "tzinfo", None) is not None:
-        return float(timestamp())
-    logger.debug("observatory: ignoring timestamp=%r (use Unix seconds or an aware datetime)", value)
+    # A datetime was passed only if the datetime module is loaded: not imported here for nothing.
+    dt = sys.modules.get("datetime")
+    if dt is not None and issubclass(kind, dt.datetime) and dt.datetime.utcoffset(value) is not None:
+        return float(dt.datetime.timestamp(value))
+    logger.debug("observatory: ignoring timestamp= %s (use Unix seconds or an aware datetime)", _shown(value))
     return time.time()
 
 
@@ -88,11 +104,11 @@ def track_event(name: str, **fields: Any) -> None:
         client = get_client()
         if not client.enabled:
             return
-        if name in ("saved", "feedback", "chat") or not name or not isinstance(name, str):
+        if type(name) is not str or name in ("saved", "feedback", "chat") or not name:
             problem = _problem(name, fields)
             if problem is not None:
                 client.stats.drop("invalid")
-                _warn(str(name), problem)
+                _warn(name if type(name) is str else _shown(name), problem)
                 return
         when = _event_time(fields.pop("timestamp", None))
         for key in RESERVED:

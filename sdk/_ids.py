@@ -12,6 +12,7 @@ processes by the random base, ordered by time within one.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import time
@@ -40,6 +41,14 @@ def uuid_text(value: int, created: float) -> str:
     lo = _VARIANT | (value & _MASK_62)
     h = f"{hi:016x}{lo:016x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def trace_hex(run_id: str) -> str:
+    """A run id as a trace id: a UUID's 32 hex digits, else an MD5 of the id."""
+    digits = run_id.replace("-", "").lower()
+    if len(digits) == 32 and all(c in "0123456789abcdef" for c in digits):
+        return digits
+    return hashlib.md5(run_id.encode(), usedforsecurity=False).hexdigest()
 
 
 def new_id_text(created: float | None = None) -> str:

@@ -139,6 +139,10 @@ class Run:
     usage: dict[str, int] | None = None
     end_time: float | None = None
     otel: tuple[int, int] | None = None
+    """(trace id, id of the OTel span the run started under, or 0)."""
+    span: Any = None
+    """The run's own OTel span (``init(otel=True)`` only)."""
+    _trace: str | None = None
     ended = False
 
     def __init__(
@@ -170,7 +174,10 @@ class Run:
             if spec.model is not None:
                 self.model = spec.model
         self.context: RequestContext = request_context_var.get()
-        if "opentelemetry.trace" in _modules:
+        tracing = client.otel
+        if tracing is not None:
+            tracing.start(self, parent, run_id is not None)
+        elif "opentelemetry.trace" in _modules:
             self.otel = _otel_ids()
 
     # -- the public handle -------------------------------------------------
@@ -186,11 +193,32 @@ class Run:
 
     @property
     def parent_run_id(self) -> str | None:
-        """The enclosing run's id, or None for a root run."""
+        """The enclosing run's id; for a root run started inside an OpenTelemetry
+        span, that span's id (its run when the span is sent to ``/v1/traces``)."""
         parent = self.parent
         if parent is None:
-            return None
+            otel = self.otel
+            return f"{otel[1]:016x}" if otel is not None and otel[1] else None
         return parent.run_id if isinstance(parent, Run) else parent
+
+    @property
+    def trace_id(self) -> str | None:
+        """32 hex digits: the OpenTelemetry trace the run started in, else its root
+        run's id as hex (a run id that is not a UUID is hashed); None under a parent
+        known only by id. Computed on the background thread, once."""
+        found = self._trace
+        if found is not None:
+            return found
+        otel = self.otel
+        parent = self.parent
+        if otel is not None:
+            found = f"{otel[0]:032x}"
+        elif isinstance(parent, Run):
+            found = parent.trace_id
+        elif parent is None:
+            found = _ids.trace_hex(self.run_id)
+        self._trace = found
+        return found
 
     def set_output(self, output: Any) -> None:
         """Report ``output`` instead of the function's return value."""
@@ -209,6 +237,8 @@ class Run:
 
         ``cached_tokens`` is the part of ``prompt_tokens`` served from a prompt
         cache (priced at the cached-input rate where the cost table has one).
+        Counts are whole numbers from 0 to 10**12: another value is left out of
+        the event (and logged) on the background thread, never raised here.
         """
         usage = dict(self.usage or {})
         for key, value in (
@@ -237,11 +267,16 @@ class Run:
 
     @contextmanager
     def activate(self) -> Iterator[Run]:
-        """Make this the current run inside the block, so runs started there nest under it."""
+        """Make this the current run inside the block, so runs started there nest under it
+        (and, with ``init(otel=True)``, its span the current OpenTelemetry span)."""
         token = current_run_var.set(self)
+        tracing = self._client.otel if self.span is not None else None
+        span_token = tracing.attach(self.span) if tracing is not None else None
         try:
             yield self
         finally:
+            if tracing is not None and span_token is not None:
+                tracing.detach(span_token)
             current_run_var.reset(token)
 
     def end(
@@ -264,6 +299,8 @@ class Run:
             self.status = status or "error"
         else:
             self.status = status or "success"
+        if self.span is not None:
+            self._client.otel.end(self)
         self._client.put((END, self))
 
     def __repr__(self) -> str:
@@ -275,6 +312,7 @@ class NoopRun:
 
     run_id: str | None = None
     parent_run_id: str | None = None
+    trace_id: str | None = None
 
     def set_output(self, output: Any) -> None:
         """Do nothing."""

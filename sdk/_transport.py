@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 RETRY_AFTER_MAX = 30.0
-"""Longest ``Retry-After`` honoured, in seconds: a receiver must not park the SDK."""
+"""Longest wait a ``Retry-After`` gets, in seconds: a receiver must not park the SDK."""
 
 
 class TransportError(Exception):
@@ -29,6 +29,7 @@ class Response:
     status: int
     body: bytes = b""
     retry_after: float | None = None
+    """Seconds the receiver asked to wait (``Retry-After``), as asked: the consumer caps the wait."""
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
@@ -63,14 +64,14 @@ def classify(response: Response | None) -> str:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds form), clamped."""
+    """Seconds from a ``Retry-After`` header (delta-seconds form); None when it is not a number."""
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
         return None
-    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
+    return max(seconds, 0.0) if seconds == seconds and seconds != float("inf") else None
 
 
 class HttpTransport:

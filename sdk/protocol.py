@@ -8,20 +8,22 @@ and ``schemas/event.schema.json`` is generated from it.
 Event names:
 
 * ``agent_start`` / ``agent_end`` / ``agent_error`` (and the same for ``llm``,
-  ``tool``): one run's beginning and end, sharing a ``run_id``.
-* ``agent`` / ``llm`` / ``tool`` alone: a complete run in one event.
+  ``tool``, ``span``): one run's beginning and end, sharing a ``run_id``.
+* ``agent`` / ``llm`` / ``tool`` / ``span`` alone: a complete run in one event.
+  ``span`` is any other traced step (an HTTP call, a framework chain), e.g. an
+  OpenTelemetry span that is not a GenAI one (``POST /v1/traces``).
 * ``chat``, ``feedback``, ``saved``: the three custom events with meaning.
 * anything else: a custom event, stored and shown on its run.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-RUN_TYPES = ("agent", "llm", "tool")
+RUN_TYPES = ("agent", "llm", "tool", "span")
 """Event types that describe a run (a step with a start, an end and a latency)."""
 
 PHASES = ("start", "end", "error")
@@ -33,10 +35,51 @@ MEANINGFUL_CUSTOM = ("chat", "feedback", "saved")
 MAX_NAME_LENGTH = 200
 MAX_ID_LENGTH = 200
 MAX_COMMENT_LENGTH = 1_000_000
+MAX_EMAIL_LENGTH = 320
+MAX_TAGS = 100
+"""Tags per event (``tags`` and ``metadata.tags`` together)."""
+MAX_TAG_LENGTH = 200
+
+MAX_TOKENS = 10**12
+"""Largest token count (and sum of ``prompt_tokens + completion_tokens``): 100,000 times
+the largest context window today, exact as a JSON number in every client, and small
+enough that sums over millions of runs (the hourly rollups, ``SUM()`` in SQL) stay
+within the store's 64-bit integers."""
+MAX_LATENCY_S = 10 * 366 * 86_400.0
+"""Ten years: a lone run event's ``latency_s`` at most (its start is computed from it)."""
+MIN_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIMESTAMP = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+"""Event times are accepted from the Unix epoch to the end of year 9999, in UTC after
+applying the offset (``9999-12-31T23:59:59-14:00`` is in year 10000, so it is refused)."""
+MAX_NESTING = 64
+"""Objects and arrays inside an event nest at most this deep (the event object is
+level 1); the receiver replaces anything deeper with a :data:`TRUNCATION_MARKER` object."""
+TRUNCATION_MARKER = "_observatory_truncated"
+"""Key of the object that stands in for a value cut short (too large or too deep)."""
+MAX_BATCH_EVENTS = 10_000
+"""Events per ``POST /api/report`` at most (the SDK sends 500 by default); a larger
+batch is refused whole with 413."""
+TRACE_ID_PATTERN = r"^[0-9a-f]{32}$"
+"""A trace id as in W3C ``traceparent``: 32 lowercase hex digits."""
+SPAN_ID_PATTERN = r"^[0-9a-f]{16}$"
 
 Status = Literal["started", "success", "error"]
 Rating = Literal["positive", "negative"]
 Role = Literal["user", "assistant", "system", "tool", "developer"]
+ROLES: tuple[str, ...] = get_args(Role)
+"""The chat roles, in the order the docs list them."""
+
+TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS, strict=True)]
+"""A token count: a JSON integer (not a string, a boolean or 1.0) from 0 to MAX_TOKENS."""
+Tag = Annotated[str, Field(max_length=MAX_TAG_LENGTH)]
+
+
+def total_tokens(prompt: int | None, completion: int | None, total: int | None) -> int | None:
+    """The total token count: ``total`` when sent, else ``prompt + completion`` when
+    both are known (the one place it is derived)."""
+    if total is None and prompt is not None and completion is not None:
+        return prompt + completion
+    return total
 
 
 def split_name(name: str) -> tuple[str, str | None]:
@@ -65,18 +108,40 @@ class Event(BaseModel):
     type: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
     event_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     app_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    release: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     run_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     parent_run_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
-    timestamp: datetime | None = None
+    timestamp: datetime | None = Field(
+        default=None,
+        description="ISO-8601 with a timezone, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z in UTC",
+    )
     metadata: dict[str, Any] | None = None
     input: Any = None
     output: Any = None
     status: Status | None = None
     error: Any = None
     model: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
-    prompt_tokens: int | None = Field(default=None, ge=0)
-    completion_tokens: int | None = Field(default=None, ge=0)
-    total_tokens: int | None = Field(default=None, ge=0)
+    prompt_tokens: TokenCount | None = None
+    completion_tokens: TokenCount | None = None
+    total_tokens: TokenCount | None = None
+    cached_tokens: TokenCount | None = Field(
+        default=None, description="the part of prompt_tokens served from a prompt cache"
+    )
+    latency_s: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_LATENCY_S,
+        strict=True,
+        allow_inf_nan=False,
+        description="a lone run event only: seconds from the run's start to timestamp",
+    )
+    # also accepted in metadata, with the same meaning
+    tags: Tag | Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
+    user_email: str | None = Field(default=None, max_length=MAX_EMAIL_LENGTH)
+    run_name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    # OpenTelemetry: the run's trace, and its own span when it is one (otel=True, /v1/traces)
+    trace_id: str | None = Field(default=None, pattern=TRACE_ID_PATTERN)
+    span_id: str | None = Field(default=None, pattern=SPAN_ID_PATTERN)
     # custom events with meaning
     thread_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
     role: Role | None = None
@@ -85,18 +150,19 @@ class Event(BaseModel):
     comment: str | None = Field(default=None, max_length=MAX_COMMENT_LENGTH)
     message_id: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
-    @field_validator("prompt_tokens", "completion_tokens", "total_tokens", mode="before")
-    @classmethod
-    def _no_bool_tokens(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("token counts must be integers, not booleans")
-        return value
-
     @field_validator("timestamp")
     @classmethod
     def _aware_timestamp(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("timestamp must carry a timezone (use ISO-8601 with Z)")
+        # the year alone settles it but at the edges (comparing is ~10x slower)
+        if not 1970 < value.year < 9999 and not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:
+            raise ValueError(
+                f"{value.isoformat()} is outside the supported range "
+                "1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z (UTC)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -108,9 +174,15 @@ class Event(BaseModel):
             raise ValueError(f"name {self.name!r} does not match type {self.type!r}")
         if self.type in RUN_TYPES and self.run_id is None:
             raise ValueError(f"{self.type} events need a run_id")
+        if (
+            self.prompt_tokens is not None
+            and self.completion_tokens is not None
+            and self.prompt_tokens + self.completion_tokens > MAX_TOKENS
+        ):
+            raise ValueError(f"prompt_tokens + completion_tokens must be at most {MAX_TOKENS}")
         if self.name == "chat":
             if self.role is None:
-                raise ValueError("chat events need a role (user, assistant, system, tool or developer)")
+                raise ValueError(f"chat events need a role ({', '.join(ROLES[:-1])} or {ROLES[-1]})")
             if self.content is None:
                 raise ValueError("chat events need content")
         elif self.name == "feedback":

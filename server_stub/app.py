@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 
-from . import costs, db, rollup
+from . import costs, db, errors, openapi, rollup, thread_summary
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
+from .routes import changes as changes_routes
+from .routes import compare as compare_routes
 from .routes import costs as costs_routes
-from .routes import health, report, runs, threads, ui
+from .routes import export, health, otlp, report, runs, threads, ui
 from .routes import stats as stats_routes
 from .routes import trace as trace_routes
 from .routes.deps import Receiver
@@ -29,16 +32,28 @@ def open_receiver(settings: Settings) -> Receiver:
         settings.db_url, settings.sqlite_synchronous, upgrade=settings.upgrade
     )
     table = CostTable()
-    with database.store.setup_lock(), database.write.begin() as conn:
-        added = costs.ensure_seeded(conn)
-        table.load(conn)
-        ensure_counters(conn)
-        rollup.ensure(conn)  # dashboard summaries of a store that predates them
+    added, problem = 0, None
+    try:
+        with database.store.setup_lock(), database.write.begin() as conn:
+            added = costs.ensure_seeded(conn)
+            table.load(conn)
+            ensure_counters(conn)
+            rollup.ensure(conn)  # dashboard summaries of a store that predates them
+            thread_summary.ensure(conn, thread_summary.gap_us(settings.thread_gap_minutes))
+    except DBAPIError as exc:  # a read-only store still serves its reads
+        problem = errors.store_problem(exc)
+        if problem is None:
+            raise
+        with database.read.connect() as conn:
+            table.load(conn)
     if added:
         log.info("seeded %d cost rows from genai-prices", added)
+    problem = problem or errors.write_probe(database.write, database.writer_lock)
+    if problem:
+        log.error("%s; reads are served, every POST /api/report answers 503", problem)
     metrics = Metrics()
     writer = Writer(database.write, table, metrics, settings.max_group_batches, database.store)
-    return Receiver(settings, database, table, writer, metrics)
+    return Receiver(settings, database, table, writer, metrics, store_problem=problem)
 
 
 def tune_gc() -> None:
@@ -85,9 +100,26 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         docs_url=None,  # served offline by routes/ui.py
         redoc_url=None,
     )
-    for module in (health, report, runs, costs_routes, threads, trace_routes, stats_routes):
+    # export before runs: ``/api/run/{run_id:path}`` would match ``/api/run/export``
+    modules = (
+        health,
+        report,
+        export,
+        runs,
+        costs_routes,
+        threads,
+        trace_routes,
+        stats_routes,
+        otlp,
+        compare_routes,
+        changes_routes,
+    )
+    for module in modules:
         app.include_router(module.router)
     ui.install(app)
+    endpoints = [route for module in (*modules, ui) for route in module.router.routes]
+    errors.install(app, endpoints)
+    openapi.install(app)
     return app
 
 

@@ -2,7 +2,10 @@
 
 Keys are 256-bit random tokens, so a single SHA-256 is a sufficient one-way
 hash (no password stretching needed); only the hash and a short display prefix
-are stored. While no active key exists, only loopback callers are served.
+are stored. Until the first key is created, loopback callers are served
+without one. From then on every caller needs a key, also after the last one is
+revoked (behind a reverse proxy every caller looks like loopback); only
+:func:`allow_keyless` (``observatory keys allow-keyless``) goes back.
 """
 
 from __future__ import annotations
@@ -17,9 +20,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import models
-from .db import DEFAULT_PROJECT, now_us
+from .db import DEFAULT_PROJECT, get_meta, now_us, set_meta
 
 KEY_PREFIX = "obs_"
+PREFIX_LENGTH = 12
+"""Characters of a key kept for display (``obs_`` and 8 more)."""
+KEYS_REQUIRED = "auth.keys_required"
+"""``meta`` flag: ``yes`` once a key was created or revoked, ``no`` after
+:func:`allow_keyless`; absent on a store that never had keys."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,24 @@ def any_active_key(conn: Connection) -> bool:
     return conn.execute(select(k.c.id).where(k.c.revoked_at.is_(None)).limit(1)).first() is not None
 
 
+def keys_required(conn: Connection) -> bool:
+    """True when every caller needs a key: a key is active, or keys were in use
+    and keyless access was not explicitly allowed again."""
+    return any_active_key(conn) or get_meta(conn, KEYS_REQUIRED) == "yes"
+
+
+def allow_keyless(conn: Connection) -> None:
+    """Serve loopback callers without a key again; ValueError while a key is active."""
+    k = models.api_keys
+    active = conn.execute(select(k.c.id).where(k.c.revoked_at.is_(None))).scalars().all()
+    if active:
+        raise ValueError(
+            f"{len(active)} key(s) still active (ids {', '.join(map(str, active))}); "
+            "revoke them first: a key in use always requires keys"
+        )
+    set_meta(conn, KEYS_REQUIRED, "no")
+
+
 def authenticate(conn: Connection, authorization: str | None, client_host: str | None) -> Principal:
     """The caller's project, or :class:`AuthError`."""
     if authorization:
@@ -81,6 +107,13 @@ def authenticate(conn: Connection, authorization: str | None, client_host: str |
         return Principal(row.id, row.name, row.default_app_id)
     if any_active_key(conn):
         raise AuthError(401, "missing Authorization: Bearer <api key> (this receiver has API keys)")
+    if get_meta(conn, KEYS_REQUIRED) == "yes":
+        raise AuthError(
+            401,
+            "every API key of this receiver is revoked, so no caller is served: create one "
+            "with `observatory keys create --project NAME` (or serve keyless loopback callers "
+            "again with `observatory keys allow-keyless`)",
+        )
     if not is_loopback(client_host):
         raise AuthError(
             403,
@@ -129,11 +162,12 @@ def create_key(conn: Connection, project: str) -> tuple[int, str]:
         insert(models.api_keys).values(
             project_id=project_id,
             key_hash=hash_key(key),
-            prefix=key[:12],
+            prefix=key[:PREFIX_LENGTH],
             created_at=now_us(),
         )
     )
     assert result.inserted_primary_key is not None
+    set_meta(conn, KEYS_REQUIRED, "yes")
     return int(result.inserted_primary_key[0]), key
 
 
@@ -158,21 +192,41 @@ def list_keys(conn: Connection) -> list[dict[str, Any]]:
 
 
 def revoke_key(conn: Connection, ident: str) -> int:
-    """Revoke by key id, by the key itself, or by its displayed prefix (if unique).
-    Returns the key id; ValueError if nothing (or more than one key) matches."""
-    k = models.api_keys
+    """Revoke by key id, by the key itself, or by the start of its displayed prefix
+    (``obs_TQXK``: it must match one active key). Returns the key id; ValueError if
+    nothing matches or the prefix is ambiguous (the message lists the matches).
+    Authentication stays required afterwards, even with no active key left."""
+    k, p = models.api_keys, models.projects
+    ident = ident.strip().rstrip("…")
+    if not ident:
+        raise ValueError("name the key by its id, the key itself, or its prefix")
     if ident.isdigit():
         where = k.c.id == int(ident)
-    elif ident.startswith(KEY_PREFIX) and len(ident) > 12:
+    elif ident.startswith(KEY_PREFIX) and len(ident) > PREFIX_LENGTH:
         where = k.c.key_hash == hash_key(ident)
     else:
-        where = k.c.prefix == ident
-    ids = [r[0] for r in conn.execute(select(k.c.id).where(where))]
-    if not ids:
-        raise ValueError(f"no key matches {ident!r}")
-    if len(ids) > 1:
-        raise ValueError(f"{len(ids)} keys match {ident!r}; revoke by id")
+        where = k.c.prefix.startswith(ident, autoescape=True)
+    rows = conn.execute(
+        select(k.c.id, k.c.prefix, k.c.revoked_at, p.c.name)
+        .join(p, p.c.id == k.c.project_id)
+        .where(where)
+        .order_by(k.c.id)
+    ).all()
+    if not rows:
+        raise ValueError(
+            f"no key matches {ident!r} (`observatory keys list` shows ids and prefixes)"
+        )
+    active = [r for r in rows if r.revoked_at is None]
+    if len(active) > 1:
+        listed = ", ".join(f"{r.id} ({r.name}, {r.prefix}…)" for r in active)
+        raise ValueError(
+            f"{len(active)} active keys match {ident!r}: {listed}; give more of the prefix or the id"
+        )
+    if not active and len(rows) > 1:
+        raise ValueError(f"no active key matches {ident!r} ({len(rows)} revoked ones do)")
+    chosen = (active or rows)[0]
     conn.execute(
-        update(k).where(k.c.id == ids[0], k.c.revoked_at.is_(None)).values(revoked_at=now_us())
+        update(k).where(k.c.id == chosen.id, k.c.revoked_at.is_(None)).values(revoked_at=now_us())
     )
-    return int(ids[0])
+    set_meta(conn, KEYS_REQUIRED, "yes")
+    return int(chosen.id)

@@ -1,4 +1,5 @@
-"""The ``observatory`` command: serve, demo, keys, costs, retention.
+"""The ``observatory`` command: serve, demo, keys, costs, retention; and ``runs``,
+``threads`` (reading a receiver over HTTP, in :mod:`.cli_read`).
 
 Every command takes ``--db URL`` (default ``$OBSERVATORY_DB`` or
 ``sqlite:///./observatory.db``).
@@ -12,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from . import cli_read
+from .cli_checks import check_db_url, check_port
 from .settings import DEFAULT_HOST, DEFAULT_PORT, SYNCHRONOUS_CHOICES, Settings
 
 
@@ -52,6 +55,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             upgrade=False if args.no_upgrade else None,
         )
     except ValueError as exc:  # a bad flag or OBSERVATORY_* value: say which, no traceback
+        print(f"observatory serve: {exc}", file=sys.stderr)
+        return 2
+    try:  # before the app's startup creates and seeds the store
+        check_port(settings.host, settings.port)
+    except ValueError as exc:
         print(f"observatory serve: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -106,17 +114,33 @@ def cmd_keys(args: argparse.Namespace) -> int:
         elif args.keys_cmd == "list":
             with database.read.connect() as conn:
                 rows = auth.list_keys(conn)
+                required = auth.keys_required(conn)
             if not rows:
                 print("no keys (only loopback callers are served)")
+            elif not any(row["revoked_at"] is None for row in rows) and required:
+                print(
+                    "every key is revoked: no caller is served until `observatory keys create`"
+                    " (or `observatory keys allow-keyless`)"
+                )
             for row in rows:
                 state = f"revoked {_when(row['revoked_at'])}" if row["revoked_at"] else "active"
                 print(
                     f"{row['id']:>4}  {row['project']:<20} {row['prefix']}…  created {_when(row['created_at'])}  {state}"
                 )
+        elif args.keys_cmd == "allow-keyless":
+            with database.write.begin() as conn:
+                auth.allow_keyless(conn)
+            print("loopback callers are served without a key again (until a key is created)")
         else:
             with database.write.begin() as conn:
                 key_id = auth.revoke_key(conn, args.key)
+                left = auth.any_active_key(conn)
             print(f"revoked key {key_id}")
+            if not left:
+                print(
+                    "no active key is left: every caller is refused until `observatory keys "
+                    "create` (or `observatory keys allow-keyless` to serve loopback without keys)"
+                )
     except ValueError as exc:
         print(f"observatory keys: {exc}", file=sys.stderr)
         return 2
@@ -209,21 +233,48 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--db",
         default=argparse.SUPPRESS,
+        metavar="URL",
         help="SQLAlchemy URL (default: $OBSERVATORY_DB or sqlite:///./observatory.db)",
     )
     parser = argparse.ArgumentParser(prog="observatory", description="Observatory receiver")
     parser.add_argument("--db", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=cli_read.version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", parents=[common], help="run the receiver")
-    serve.add_argument("--host", default=None, help=f"interface (default {DEFAULT_HOST})")
-    serve.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT})")
-    serve.add_argument("--sqlite-synchronous", choices=SYNCHRONOUS_CHOICES, default=None)
-    serve.add_argument("--max-body-bytes", type=int, default=None)
+    serve.add_argument(
+        "--host",
+        default=None,
+        metavar="HOST",
+        help=f"interface to listen on (default $OBSERVATORY_HOST or {DEFAULT_HOST})",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help=f"TCP port (default $OBSERVATORY_PORT or {DEFAULT_PORT})",
+    )
+    serve.add_argument(
+        "--sqlite-synchronous",
+        choices=SYNCHRONOUS_CHOICES,
+        default=None,
+        help="SQLite durability: normal survives process crashes, full also power loss "
+        "(fsync per commit, slower); default $OBSERVATORY_SQLITE_SYNCHRONOUS or normal",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="largest request body in bytes, counted after decompression "
+        "(default $OBSERVATORY_MAX_BODY_BYTES or 5242880 = 5 MiB)",
+    )
     serve.add_argument(
         "--workers",
         type=int,
         default=None,
+        metavar="N",
         help="processes sharing the port and the store (default 1; 2 on a 2-core machine "
         "roughly doubles ingest)",
     )
@@ -232,8 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse an older store instead of upgrading it (`observatory db upgrade`)",
     )
-    serve.add_argument("--log-level", default="info")
-    serve.add_argument("--access-log", action="store_true")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug", "trace"),
+        help="uvicorn's log level (default info)",
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="log one line per request (off by default)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser(
@@ -246,30 +304,81 @@ def build_parser() -> argparse.ArgumentParser:
     create = keys_sub.add_parser(
         "create", parents=[common], help="new key (printed on the last line)"
     )
-    create.add_argument("--project", required=True)
+    create.add_argument(
+        "--project", required=True, help="project the key reads and writes (created if new)"
+    )
     keys_sub.add_parser("list", parents=[common], help="list keys (never the keys themselves)")
-    revoke = keys_sub.add_parser("revoke", parents=[common], help="revoke by id, key or prefix")
-    revoke.add_argument("key")
+    revoke = keys_sub.add_parser(
+        "revoke",
+        parents=[common],
+        help="revoke a key; keys stay required even when none is left",
+    )
+    revoke.add_argument(
+        "key", help="the key's id, the key itself, or the start of its prefix (e.g. obs_TQXK)"
+    )
+    keys_sub.add_parser(
+        "allow-keyless",
+        parents=[common],
+        help="once every key is revoked: serve loopback callers without a key again",
+    )
     keys.set_defaults(func=cmd_keys)
 
     costs = sub.add_parser("costs", help="the cost table, USD per 1M tokens")
     costs_sub = costs.add_subparsers(dest="costs_cmd", required=True)
-    lst = costs_sub.add_parser("list", parents=[common])
-    lst.add_argument("--filter", help="only models containing this text")
-    setp = costs_sub.add_parser("set", parents=[common])
-    setp.add_argument("model")
-    setp.add_argument("--input", type=_nonneg, required=True)
-    setp.add_argument("--output", type=_nonneg, required=True)
-    setp.add_argument("--cached-input", type=_nonneg, default=None)
-    setp.add_argument("--total", type=_nonneg, default=None)
-    dele = costs_sub.add_parser("delete", parents=[common])
-    dele.add_argument("model")
-    costs_sub.add_parser("recalc", parents=[common], help="recompute stored costs")
+    lst = costs_sub.add_parser("list", parents=[common], help="show prices, USD per 1M tokens")
+    lst.add_argument("--filter", help="only models whose name contains this text")
+    setp = costs_sub.add_parser(
+        "set",
+        parents=[common],
+        help="add or replace a model's prices (stored costs change after `costs recalc`)",
+    )
+    setp.add_argument("model", help="model name as events report it (e.g. gpt-4o-mini)")
+    per_m = "USD per 1M tokens"
+    setp.add_argument(
+        "--input", type=_nonneg, required=True, metavar="USD", help=f"prompt tokens, {per_m}"
+    )
+    setp.add_argument(
+        "--output", type=_nonneg, required=True, metavar="USD", help=f"completion tokens, {per_m}"
+    )
+    setp.add_argument(
+        "--cached-input",
+        type=_nonneg,
+        default=None,
+        metavar="USD",
+        help=f"cached prompt tokens, {per_m} (default: the --input price)",
+    )
+    setp.add_argument(
+        "--total",
+        type=_nonneg,
+        default=None,
+        metavar="USD",
+        help=f"for runs that report only a total token count, {per_m}",
+    )
+    dele = costs_sub.add_parser("delete", parents=[common], help="delete a model's row")
+    dele.add_argument("model", help="exact model name of the row")
+    costs_sub.add_parser(
+        "recalc", parents=[common], help="recompute every stored run's cost with the table"
+    )
     costs.set_defaults(func=cmd_costs)
 
-    ret = sub.add_parser("retention", parents=[common], help="delete old unsaved runs")
-    ret.add_argument("--days", type=_nonneg, required=True)
+    ret = sub.add_parser(
+        "retention",
+        parents=[common],
+        help="delete unsaved runs (and their events, messages, feedback) older than --days",
+    )
+    ret.add_argument(
+        "--days",
+        type=_nonneg,
+        required=True,
+        metavar="DAYS",
+        help="delete runs that started more than this many days ago (fractions allowed)",
+    )
     ret.set_defaults(func=cmd_retention)
+    cli_read.register(sub)  # runs, threads: read a receiver over HTTP
+
+    from .cli_compare import register as register_compare
+
+    register_compare(sub)  # compare, changes
 
     from .cli_db import add_parser as add_db_parser
 
@@ -277,11 +386,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _preflight(args: argparse.Namespace) -> None:
+    """ValueError unless the store URL every command takes can be used (nothing is
+    created before this passes)."""
+    check_db_url(Settings.from_env(db_url=getattr(args, "db", None)).db_url)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``observatory`` console script."""
-    args = build_parser().parse_args(argv)
+    from sqlalchemy.exc import DBAPIError
+
     from .migrate import StoreOutdated
 
+    args = build_parser().parse_args(argv)
+    try:
+        _preflight(args)
+    except ValueError as exc:
+        print(f"observatory {args.command}: {exc}", file=sys.stderr)
+        return 2
     try:
         result: int = args.func(args)
     except BrokenPipeError:  # `observatory costs list | head`
@@ -289,6 +411,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except StoreOutdated as exc:  # one line, no traceback
         print(f"observatory {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:  # e.g. a file that is not a database: one line, not a traceback
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        print(f"observatory {args.command}: cannot use the store: {reason}", file=sys.stderr)
         return 2
     return result
 

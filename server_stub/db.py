@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 
 from . import models
 from .stores import Store, store_for
-from .stores.sqlite import FileLock
+from .stores.sqlite import FileLock, sqlite_path
 
 _SQLITE = sqlite_dialect.dialect()
 
@@ -382,4 +382,5 @@ __all__ = [
     "optimize",
     "execute_indexed",
     "set_meta",
+    "sqlite_path",
 ]

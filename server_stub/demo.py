@@ -9,8 +9,9 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
-from . import auth, db
+from . import auth, db, models
 from .runner import run_server
 
 
@@ -89,6 +90,16 @@ def _print_tree(runs: list[dict[str, Any]], root: str) -> None:
     show(by_id[root], 0)
 
 
+def _stored_runs(db_url: str) -> int:
+    """Runs in the whole store (a second demo adds to the first one's)."""
+    database = db.open_database(db_url)
+    try:
+        with database.read.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(models.runs)).scalar_one())
+    finally:
+        database.dispose()
+
+
 def _print_ui_hint(db_url: str, root: str, thread_id: str) -> None:
     """Where to look next: the web UI of ``observatory serve`` on this store."""
     from .settings import DEFAULT_HOST, DEFAULT_PORT
@@ -108,7 +119,7 @@ def run_demo(db_url: str) -> int:
     database = db.open_database(db_url)
     try:
         with database.write.begin() as conn:
-            if auth.any_active_key(conn):
+            if auth.keys_required(conn):
                 key_id, key = auth.create_key(conn, "demo")
     finally:
         database.dispose()
@@ -148,11 +159,16 @@ def run_demo(db_url: str) -> int:
             print(f"\nThread {thread_id}:")
             for msg in thread["messages"]:
                 print(f"  [{msg['timestamp']}] {msg['role']:>9}: {msg['content']}")
-            print(f"\n{len(tree)} runs and {len(thread['messages'])} messages stored in {db_url}.")
+            print(
+                f"\nThis demo stored {len(tree)} runs and {len(thread['messages'])} messages; "
+                f"{db_url} now holds {_stored_runs(db_url)} runs in all."
+            )
             _print_ui_hint(db_url, root, thread_id)
+            # The store has keys: reads need one too (the demo's own key is revoked below).
+            auth_header = '-H "Authorization: Bearer $OBSERVATORY_API_KEY" ' if key else ""
             print(
                 "Next: `observatory serve`, then e.g. "
-                "curl 'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"
+                f"curl {auth_header}'http://127.0.0.1:8787/api/run/?app_id=demo&status=error'"
             )
     finally:
         observatory.shutdown(timeout=2.0)

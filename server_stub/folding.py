@@ -20,12 +20,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from observatory.protocol import Event
+from observatory.protocol import (
+    MAX_EMAIL_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    Event,
+    total_tokens,
+)
 
 from .models import runs
 
 STATUS_RANK = {"started": 0, "success": 1, "error": 2}
-MAX_TAGS = 100
 
 
 try:  # orjson is ~15x faster on the ingest path; plain json works the same
@@ -47,22 +54,22 @@ except ImportError:  # pragma: no cover
 
 @dataclass(frozen=True, slots=True)
 class Extras:
-    """Fields read from top-level extras and metadata, validated once per event."""
+    """What an event says in ``metadata`` (or the same top-level field), validated once."""
 
     tags: tuple[str, ...]
     user_email: str | None
     agent: str | None
     run_name: str | None
     app_id: str | None
-    cached_tokens: int | None
-    latency_s: float | None
 
 
-def _str_or_none(value: Any, label: str) -> str | None:
+def _str_or_none(value: Any, label: str, max_length: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{label} must be a string, got {type(value).__name__}")
+    if len(value) > max_length:  # the column's size (PostgreSQL enforces it)
+        raise ValueError(f"{label} must be at most {max_length} characters, got {len(value)}")
     return value
 
 
@@ -70,49 +77,36 @@ def _tags(value: Any, label: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
+        value = [value]
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise ValueError(f"{label} must be a list of strings")
-    if any(len(t) > 200 for t in value):
-        raise ValueError(f"{label}: a tag is longer than 200 characters")
+    if any(len(t) > MAX_TAG_LENGTH for t in value):
+        raise ValueError(f"{label}: a tag is longer than {MAX_TAG_LENGTH} characters")
     return value
 
 
-NO_EXTRAS = Extras((), None, None, None, None, None, None)
+NO_EXTRAS = Extras((), None, None, None, None)
 
 
 def read_extras(ev: Event) -> Extras:
-    """Validate and collect what lives outside the declared fields; ValueError if bad."""
+    """Validate and collect what ``metadata`` says with meaning (the top-level twins of
+    ``tags``, ``user_email`` and ``run_name`` are declared fields of :class:`Event`);
+    ValueError if bad."""
     meta = ev.metadata
-    extra = ev.__pydantic_extra__
-    if not meta and not extra:
+    if not meta and ev.tags is None and ev.user_email is None and ev.run_name is None:
         return NO_EXTRAS
     meta = meta or {}
-    extra = extra or {}
-    tags = _tags(meta.get("tags"), "metadata.tags") + _tags(extra.get("tags"), "tags")
+    tags = _tags(meta.get("tags"), "metadata.tags") + _tags(ev.tags, "tags")
     if len(tags) > MAX_TAGS:
         raise ValueError(f"at most {MAX_TAGS} tags per event, got {len(tags)}")
-    tags = sorted(set(tags))
-    cached = extra.get("cached_tokens")
-    if cached is not None and (
-        not isinstance(cached, int) or isinstance(cached, bool) or cached < 0
-    ):
-        raise ValueError("cached_tokens must be a non-negative integer")
-    latency = extra.get("latency_s")
-    if latency is not None and (
-        not isinstance(latency, int | float) or isinstance(latency, bool) or latency < 0
-    ):
-        raise ValueError("latency_s must be a non-negative number")
     return Extras(
-        tags=tuple(tags),
-        user_email=_str_or_none(meta.get("user_email"), "metadata.user_email")
-        or _str_or_none(extra.get("user_email"), "user_email"),
-        agent=_str_or_none(meta.get("agent"), "metadata.agent"),
-        run_name=_str_or_none(meta.get("run_name"), "metadata.run_name")
-        or _str_or_none(extra.get("run_name"), "run_name"),
-        app_id=_str_or_none(meta.get("app_id"), "metadata.app_id"),
-        cached_tokens=cached,
-        latency_s=float(latency) if latency is not None else None,
+        tags=tuple(sorted(set(tags))),
+        user_email=_str_or_none(meta.get("user_email"), "metadata.user_email", MAX_EMAIL_LENGTH)
+        or ev.user_email,
+        agent=_str_or_none(meta.get("agent"), "metadata.agent", MAX_NAME_LENGTH),
+        run_name=_str_or_none(meta.get("run_name"), "metadata.run_name", MAX_NAME_LENGTH)
+        or ev.run_name,
+        app_id=_str_or_none(meta.get("app_id"), "metadata.app_id", MAX_ID_LENGTH),
     )
 
 
@@ -155,6 +149,8 @@ def new_run(project_id: int, run_id: str, run_type: str, ts: int) -> dict[str, A
         "output": None,
         "error": None,
         "metadata": {},
+        "trace_id": None,
+        "release": None,
         "_explicit_name": None,
     }
 
@@ -210,6 +206,8 @@ def merge_event(
     newer = (first is None or ts >= first) and (last is None or ts >= last)
     if ev.parent_run_id is not None and state["parent_run_id"] is None:
         state["parent_run_id"] = ev.parent_run_id
+    if ev.trace_id is not None and state["trace_id"] is None:
+        state["trace_id"] = ev.trace_id
     if app_id is not None and (newer or state["app_id"] in (None, default_app)):
         state["app_id"] = app_id
     elif state["app_id"] is None:
@@ -218,10 +216,11 @@ def merge_event(
         ("agent", ex.agent),
         ("user_email", ex.user_email),
         ("model", ev.model),
+        ("release", ev.release),
         ("prompt_tokens", ev.prompt_tokens),
         ("completion_tokens", ev.completion_tokens),
         ("total_tokens", ev.total_tokens),
-        ("cached_tokens", ex.cached_tokens),
+        ("cached_tokens", ev.cached_tokens),
         ("_explicit_name", ex.run_name),
         ("input", None if ev.input is None else dumps(ev.input)),
         ("output", None if ev.output is None else dumps(ev.output)),
@@ -251,7 +250,7 @@ def merge_event(
         if state["end_time"] is None or end > state["end_time"]:
             state["end_time"] = end
         if phase is None:  # a complete run in one event
-            start = ts - int((ex.latency_s or 0.0) * 1_000_000)
+            start = ts - int((ev.latency_s or 0.0) * 1_000_000)
             if state["start_time"] is None or start < state["start_time"]:
                 state["start_time"] = start
     if STATUS_RANK[status] > STATUS_RANK[state["status"]]:
@@ -269,12 +268,9 @@ def finish(state: dict[str, Any]) -> None:
     state["latency_s"] = (
         max(0, end - start) / 1_000_000 if start is not None and end is not None else None
     )
-    if (
-        state["total_tokens"] is None
-        and state["prompt_tokens"] is not None
-        and state["completion_tokens"] is not None
-    ):
-        state["total_tokens"] = state["prompt_tokens"] + state["completion_tokens"]
+    state["total_tokens"] = total_tokens(
+        state["prompt_tokens"], state["completion_tokens"], state["total_tokens"]
+    )
 
 
 # -- threads --------------------------------------------------------------------
@@ -297,8 +293,9 @@ def parse_auto_thread_id(thread_id: str) -> tuple[str | None, str | None, int] |
         agent, user, first = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (ValueError, TypeError):
         return None
-    if not isinstance(first, int):
-        return None
+    names_ok = all(v is None or isinstance(v, str) for v in (agent, user))
+    if not names_ok or type(first) is not int or not -(2**63) <= first < 2**63:
+        return None  # forged: the store would be asked with a list, a dict or a 70-bit int
     return agent, user, first
 
 

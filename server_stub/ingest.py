@@ -19,14 +19,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from observatory.protocol import RUN_TYPES, Event
+from observatory.protocol import MAX_BATCH_EVENTS, MAX_NESTING, RUN_TYPES, Event
 
-from . import folding
+from . import folding, nesting
 from .auth import Principal
-from .folding import Extras, dumps
+from .folding import Extras
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+MAX_LISTED_REJECTIONS = 1000
+"""An answer lists this many rejected events at most (lowest indexes first) and then
+says how many there were in ``rejected_total``: the answer stays small whatever the
+batch holds."""
 
 
 class BodyError(Exception):
@@ -92,12 +96,20 @@ def parse_body(data: bytes) -> list[Any]:
     if not data.strip():
         raise BodyError(400, 'body is empty; send a JSON object like {"events": [...]}')
     try:
-        body = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BodyError(400, f"body is not UTF-8 text: {exc}") from exc
+    try:
+        body = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise BodyError(
             400, f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise BodyError(
+            400,
+            "body nests arrays or objects too deeply to parse; "
+            f"keep events under {MAX_NESTING} levels",
         ) from exc
     if not isinstance(body, dict):
         raise BodyError(
@@ -108,7 +120,35 @@ def parse_body(data: bytes) -> list[Any]:
     events = body["events"]
     if not isinstance(events, list):
         raise BodyError(400, f'"events" must be a list, got {_json_type(events)}')
+    if len(events) > MAX_BATCH_EVENTS:
+        raise BodyError(
+            413,
+            f"batch has {len(events)} events; send at most {MAX_BATCH_EVENTS} per request",
+        )
     return events
+
+
+_MAX_DIGITS = 4300
+"""Python refuses to read longer integers (``sys.get_int_max_str_digits``)."""
+LONG_INTEGER = "__observatory_integer_too_long__"
+"""Stands in for such an integer while parsing, so that only its event is rejected."""
+
+
+def _valid_unicode(raw: Any, body: str) -> tuple[Any, str]:
+    """``raw`` and its JSON text with lone surrogates (``"\\ud800"`` is valid JSON, not
+    valid Unicode, and no store takes it) replaced by U+FFFD."""
+    if body.isascii():  # a flag lookup: the common case costs nothing
+        return raw, body
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        body = body.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return json.loads(body), body
+    return raw, body
+
+
+def _parse_int(digits: str) -> int | str:
+    return int(digits) if len(digits) <= _MAX_DIGITS else LONG_INTEGER
 
 
 def _json_type(value: Any) -> str:
@@ -148,13 +188,20 @@ def _error_text(exc: ValidationError) -> str:
 def validate(
     raw_events: Sequence[Any], received_us: int
 ) -> tuple[list[Item], list[dict[str, Any]]]:
-    """Validate each event on its own with the SDK's :class:`Event`."""
+    """Validate each event on its own with the SDK's :class:`Event` (what nests deeper
+    than :data:`~observatory.protocol.MAX_NESTING` is cut first)."""
     items: list[Item] = []
     rejected: list[dict[str, Any]] = []
     for index, raw in enumerate(raw_events):
         if not isinstance(raw, dict):
             rejected.append(
                 {"index": index, "error": f"event must be a JSON object, got {_json_type(raw)}"}
+            )
+            continue
+        raw, body = _valid_unicode(*nesting.bounded(raw))
+        if LONG_INTEGER in body:
+            rejected.append(
+                {"index": index, "error": f"holds an integer longer than {_MAX_DIGITS} digits"}
             )
             continue
         try:
@@ -167,7 +214,7 @@ def validate(
             rejected.append({"index": index, "error": str(exc)})
             continue
         ts = (ev.timestamp - _EPOCH) // _US if ev.timestamp is not None else received_us
-        items.append(Item(index, ev, extras, ts, dumps(raw), ev.app_id or extras.app_id))
+        items.append(Item(index, ev, extras, ts, body, ev.app_id or extras.app_id))
     return items, rejected
 
 
@@ -253,11 +300,18 @@ class IngestResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON body of the 200 answer."""
-        return {
+        answer: dict[str, Any] = {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
-            "rejected": sorted(self.rejected, key=lambda r: r["index"]),
+            "rejected": sorted(self.rejected, key=_by_index)[:MAX_LISTED_REJECTIONS],
         }
+        if len(self.rejected) > MAX_LISTED_REJECTIONS:
+            answer["rejected_total"] = len(self.rejected)
+        return answer
+
+
+def _by_index(rejection: dict[str, Any]) -> int:
+    return int(rejection["index"])
 
 
 def received_now_us() -> int:

@@ -110,18 +110,22 @@ runs = Table(
     Column("output", Text),
     Column("error", Text),
     Column("metadata", Text),
+    Column("trace_id", String(32)),
+    Column("release", String(200)),
     Index("ix_runs_time", "project_id", "sort_time"),
     Index("ix_runs_status", "project_id", "status", "sort_time"),
     Index("ix_runs_model", "project_id", "model", "sort_time"),
     Index("ix_runs_agent", "project_id", "agent", "sort_time"),
     Index("ix_runs_user", "project_id", "user_email", "sort_time"),
     Index("ix_runs_app", "project_id", "app_id", "sort_time"),
+    Index("ix_runs_release", "project_id", "release", "sort_time"),
     # no index on type: three values (agent, llm, tool), each a large share of the
     # runs, so the newest-first walk of ix_runs_time finds a page of them at once,
     # while each index costs every ingested run ~1 us (docs/performance.md)
     Index("ix_runs_parent", "project_id", "parent_run_id"),
     Index("ix_runs_latency", "project_id", "latency_s"),
     Index("ix_runs_cost", "project_id", "subtree_cost"),
+    Index("ix_runs_trace", "project_id", "trace_id"),
 )
 # saved runs only (a partial index): retention's lookup, and nothing to maintain
 # for the great majority of runs, which are never saved
@@ -189,6 +193,21 @@ Index(
     postgresql_where=messages.c.thread_id.is_(None),
 )
 
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(200), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_changes_at", "project_id", "at"),
+)
+"""What changed and when (deploys, model bumps, prompt and policy edits): markers
+on time series and the pivot of ``observatory compare --around REF``."""
+
 feedback = Table(
     "feedback",
     metadata,
@@ -240,4 +259,24 @@ stats_hourly_latency = Table(
     Column("hour", BigInteger, primary_key=True),
     Column("bin", Integer, primary_key=True),  # rollup.latency_bin(latency_s)
     Column("runs", Integer, nullable=False),
+)
+
+# -- thread listing summary (server_stub/thread_summary.py keeps it at ingest) ----------
+# one row per listed thread: an explicit thread_id, or a fallback thread (messages
+# without thread_id of one agent + user, split on silences longer than the gap)
+
+thread_summaries = Table(
+    "thread_summaries",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("auto", Boolean, primary_key=True),  # a fallback (agent + user + gap) thread
+    Column("thread_key", String(1000), primary_key=True),  # thread_id, or the auto id
+    Column("agent", String(200)),
+    Column("user_email", String(320)),
+    Column("first_ts", BigInteger, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    Column("message_count", Integer, nullable=False),
+    # a page of the listing, newest first; and the sessions of one agent + user
+    Index("ix_thread_summaries_recent", "project_id", "last_ts", "thread_key"),
+    Index("ix_thread_summaries_sessions", "project_id", "auto", "agent", "user_email", "first_ts"),
 )

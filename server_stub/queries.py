@@ -11,7 +11,8 @@ import binascii
 import heapq
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
-from . import db, folding, models
+from observatory.protocol import RUN_TYPES, TRACE_ID_PATTERN
+
+from . import db, folding, models, nesting, thread_summary
 
 r = models.runs
 DEFAULT_LIMIT = 50
@@ -27,6 +30,8 @@ MAX_LIMIT = 1000
 MAX_DETAIL_ROWS = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+_INT64 = -(2**63)
+"""The smallest value a store column holds; a cursor outside int64 is forged."""
 
 
 class QueryError(ValueError):
@@ -36,13 +41,18 @@ class QueryError(ValueError):
 # -- conversions ---------------------------------------------------------------------
 
 
+_MIN_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _US
+_MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _US
+
+
 def iso(us: int | None) -> str | None:
-    """Integer microseconds → ISO-8601 UTC with ``Z``."""
+    """Integer microseconds → ISO-8601 UTC with ``Z``, to the millisecond (as every
+    time the API shows). A time beyond what a datetime holds (stored before the
+    receiver bounded timestamps) shows as the nearest one it does, never an error."""
     if us is None:
         return None
-    moment = _EPOCH + timedelta(microseconds=us)
-    spec = "milliseconds" if us % 1000 == 0 else "microseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+    moment = _EPOCH + timedelta(microseconds=min(max(us, _MIN_US), _MAX_US))
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_time(value: str, name: str) -> int:
@@ -50,7 +60,10 @@ def parse_time(value: str, name: str) -> int:
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise QueryError(f"{name} must be an ISO-8601 timestamp, got {value!r}") from exc
+        hint = ""
+        if " " in value.strip():  # `+00:00` sent unencoded: a URL's `+` means a space
+            hint = " (a '+' in a URL query means a space: write the offset as %2B00:00, or use Z)"
+        raise QueryError(f"{name} must be an ISO-8601 timestamp, got {value!r}{hint}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _US
@@ -68,11 +81,13 @@ def parse_float(value: str, name: str) -> float:
 
 
 def _loads(text: str | None) -> Any:
-    return json.loads(text) if text else None
+    """A stored JSON value, cut to the nesting every encoder on the way out handles
+    (values stored before the receiver bounded nesting may be deeper)."""
+    return nesting.loads(text) if text else None
 
 
-def run_out(row: Any) -> dict[str, Any]:
-    """A stored run as the API shows it."""
+def run_out(row: Any, loads: Callable[[str | None], Any] = _loads) -> dict[str, Any]:
+    """A stored run as the API shows it (``loads`` reads the stored JSON columns)."""
     return {
         "run_id": row["run_id"],
         "parent_run_id": row["parent_run_id"],
@@ -92,13 +107,15 @@ def run_out(row: Any) -> dict[str, Any]:
         "cost": row["cost"],
         "cost_status": row["cost_status"],
         "subtree_cost": row["subtree_cost"],
-        "tags": _loads(row["tags"]) or [],
+        "tags": loads(row["tags"]) or [],
         "user_email": row["user_email"],
         "saved": bool(row["saved"]),
-        "input": _loads(row["input"]),
-        "output": _loads(row["output"]),
-        "error": _loads(row["error"]),
-        "metadata": _loads(row["metadata"]) or {},
+        "input": loads(row["input"]),
+        "output": loads(row["output"]),
+        "error": loads(row["error"]),
+        "metadata": loads(row["metadata"]) or {},
+        "trace_id": row["trace_id"],
+        "release": row["release"],
     }
 
 
@@ -133,6 +150,7 @@ def _enum(*allowed: str) -> Callable[[list[str], str], str]:
             raise QueryError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
         return value
 
+    parse.allowed = allowed  # type: ignore[attr-defined]  # for param_schema
     return parse
 
 
@@ -142,6 +160,13 @@ def _number(values: list[str], name: str) -> float:
 
 def _time(values: list[str], name: str) -> int:
     return parse_time(_one(values, name), name)
+
+
+def _trace_id(values: list[str], name: str) -> str:
+    value = _one(values, name).lower()
+    if not re.fullmatch(TRACE_ID_PATTERN, value):
+        raise QueryError(f"{name} must be 32 hex digits (as in traceparent), got {value!r}")
+    return value
 
 
 def _tag_list(values: list[str], name: str) -> list[str]:
@@ -162,12 +187,14 @@ FILTERS: dict[str, Filter] = {
     "status": Filter(
         _enum("started", "success", "error"), lambda v, p: r.c.status == v, "run status"
     ),
-    "type": Filter(_enum("agent", "llm", "tool"), lambda v, p: r.c.type == v, "run type"),
+    "type": Filter(_enum(*RUN_TYPES), lambda v, p: r.c.type == v, "run type"),
     "model": Filter(_text, lambda v, p: r.c.model == v, "exact model name"),
     "agent": Filter(_text, lambda v, p: r.c.agent == v, "exact agent name"),
     "user_email": Filter(_text, lambda v, p: r.c.user_email == v, "exact user email"),
     "app_id": Filter(_text, lambda v, p: r.c.app_id == v, "exact app id"),
+    "release": Filter(_text, lambda v, p: r.c.release == v, "exact release (version or git sha)"),
     "parent_run_id": Filter(_text, lambda v, p: r.c.parent_run_id == v, "direct children of a run"),
+    "trace_id": Filter(_trace_id, lambda v, p: r.c.trace_id == v, "every run of a trace (32 hex)"),
     "min_latency_s": Filter(_number, lambda v, p: r.c.latency_s >= v, "latency ≥ seconds"),
     "max_latency_s": Filter(_number, lambda v, p: r.c.latency_s <= v, "latency ≤ seconds"),
     "min_cost": Filter(_number, lambda v, p: r.c.subtree_cost >= v, "cost incl. subtree ≥ USD"),
@@ -177,6 +204,23 @@ FILTERS: dict[str, Filter] = {
     "to": Filter(_time, lambda v, p: r.c.sort_time <= v, "start time ≤ (inclusive)"),
 }
 PAGING = ("limit", "cursor")
+
+_TEXT_SCHEMA = {"type": "string", "minLength": 1}
+_PARSER_SCHEMAS: dict[Callable[[list[str], str], Any], dict[str, Any]] = {
+    _text: _TEXT_SCHEMA,
+    _number: {"type": "number"},
+    _time: {"type": "string", "format": "date-time"},
+    _tag_list: {"type": "array", "items": _TEXT_SCHEMA},
+    _trace_id: {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"},
+}
+
+
+def param_schema(f: Filter) -> dict[str, Any]:
+    """The JSON Schema of a filter's query parameter (for the OpenAPI description)."""
+    allowed = getattr(f.parse, "allowed", None)
+    if allowed is not None:
+        return {"type": "string", "enum": list(allowed)}
+    return _PARSER_SCHEMAS[f.parse]
 
 
 def encode_cursor(sort_time: int, run_id: str) -> str:
@@ -191,7 +235,11 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         sort_time, run_id = json.loads(raw)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise QueryError("cursor is not one this server issued") from exc
-    if not isinstance(sort_time, int) or not isinstance(run_id, str):
+    if (
+        type(sort_time) is not int
+        or not isinstance(run_id, str)
+        or not _INT64 <= sort_time < -_INT64
+    ):
         raise QueryError("cursor is not one this server issued")
     return sort_time, run_id
 
@@ -209,7 +257,8 @@ def parse_run_query(
     limit = DEFAULT_LIMIT
     if "limit" in params:
         raw = _one(params["limit"], "limit")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        # not str.isdigit(): it accepts "²", which int() then refuses
+        if re.fullmatch(r"[0-9]{1,6}", raw) is None or not 1 <= int(raw) <= MAX_LIMIT:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {raw!r}")
         limit = int(raw)
     cursor = _one(params["cursor"], "cursor") if "cursor" in params else None
@@ -292,8 +341,14 @@ def _run_filter_clauses(
     return [mine, driver[1], *others, *rest], True
 
 
-def list_runs(conn: Connection, project: int, params: Mapping[str, list[str]]) -> dict[str, Any]:
-    """``{"runs": [...], "next_cursor": ...}``, newest first (keyset cursor)."""
+def list_runs(
+    conn: Connection,
+    project: int,
+    params: Mapping[str, list[str]],
+    out: Callable[[Any], Any] = run_out,
+) -> dict[str, Any]:
+    """``{"runs": [...], "next_cursor": ...}``, newest first (keyset cursor); ``out``
+    shapes each row (the export passes stored JSON through undecoded)."""
     chosen, limit, cursor = parse_run_query(params)
     clauses, driven = _run_filter_clauses(conn, project, chosen)
     if cursor is not None:
@@ -306,7 +361,7 @@ def list_runs(conn: Connection, project: int, params: Mapping[str, list[str]]) -
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["sort_time"], rows[-1]["run_id"]) if more else None
-    return {"runs": [run_out(row) for row in rows], "next_cursor": next_cursor}
+    return {"runs": [out(row) for row in rows], "next_cursor": next_cursor}
 
 
 def _feedback_out(row: Any) -> dict[str, Any]:
@@ -342,7 +397,7 @@ def run_detail(conn: Connection, project: int, run_id: str) -> dict[str, Any] | 
         select(f).where(f.c.project_id == project, f.c.run_id == run_id).order_by(f.c.ts, f.c.id)
     ).all()
     detail = run_out(row._mapping)
-    detail["events"] = [json.loads(ev.body) for ev in events]
+    detail["events"] = [_loads(ev.body) for ev in events]
     detail["children"] = [run_out(c._mapping) for c in children]
     detail["feedback"] = [_feedback_out(n._mapping) for n in notes]
     return detail
@@ -356,7 +411,7 @@ def _message_out(row: Any, thread_id: str) -> dict[str, Any]:
         "message_id": row["message_id"],
         "thread_id": thread_id,
         "role": row["role"],
-        "content": json.loads(row["content"]),
+        "content": _loads(row["content"]),
         "run_id": row["run_id"],
         "app_id": row["app_id"],
         "agent": row["agent"],
@@ -379,6 +434,10 @@ def list_threads(
     silence longer than ``gap_us``), most recently active first, ``limit`` at a time:
     ``{"threads": [...], "next_cursor": ...}``; a bad ``cursor`` raises QueryError."""
     after = decode_cursor(cursor) if cursor is not None else None
+    summary = thread_summary.built_gap(conn) == gap_us
+    if summary and agent is None and user_email is None:  # an index range of the summary
+        listed = thread_summary.recent(conn, project, after, limit + 1)
+        return _thread_listing(listed[:limit], len(listed) > limit)
     m = models.messages
     where = [m.c.project_id == project]
     if agent is not None:
@@ -401,6 +460,17 @@ def list_threads(
             .group_by(m.c.thread_id)
         )
     ]
+    if summary:  # a filter keeps an explicit thread's matching messages: those come from above
+        found.extend(thread_summary.sessions(conn, project, agent, user_email))
+    else:
+        found.extend(_loose_sessions(conn, where, gap_us))
+    page, more = _thread_page(found, after, limit)
+    return _thread_listing(page, more)
+
+
+def _loose_sessions(conn: Connection, where: list[Any], gap_us: int) -> Iterator[Any]:
+    """Fallback threads computed from every message without ``thread_id``."""
+    m = models.messages
     loose = db.execute_indexed(  # from the partial index alone, no table reads
         conn,
         select(m.c.agent, m.c.user_email, m.c.ts)
@@ -411,8 +481,10 @@ def list_threads(
     )
     for agent_name, user, first_ts, last_ts, count in folding.session_spans(loose, gap_us):
         # the id (an encoding) is made only for the threads a page shows: _thread_page
-        found.append((last_ts, None, count, first_ts, agent_name, user, True))
-    page, more = _thread_page(found, after, limit)
+        yield (last_ts, None, count, first_ts, agent_name, user, True)
+
+
+def _thread_listing(page: list[tuple[Any, ...]], more: bool) -> dict[str, Any]:
     next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more else None
     threads = [
         _thread_summary(thread_id, count, first_ts, last, agent_name, user, auto)
@@ -488,6 +560,11 @@ def thread_detail(
     if not rows:
         key = folding.parse_auto_thread_id(thread_id)
         if key is None:
+            if thread_id.startswith(folding.AUTO_PREFIX):
+                raise QueryError(
+                    f"no thread {thread_id!r}: the id is neither a stored thread_id nor "
+                    "an automatic thread id this server issued"
+                )
             return None
         agent, user, first_ts = key
         loose = (

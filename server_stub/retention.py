@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, exists, select, tuple_
 from sqlalchemy.engine import Connection
 
-from . import models, rollup
+from . import models, rollup, thread_summary
 
 if TYPE_CHECKING:
     from .db import Database
@@ -51,6 +51,8 @@ def apply_retention(conn: Connection, days: float, now_us: int) -> dict[str, int
     _delete_orphans(conn, cutoff, counts)
     if victims:
         rollup.rebuild(conn, before_us=cutoff)  # the dashboard's summaries of those hours
+    if counts["messages"]:
+        thread_summary.rebuild(conn)  # the threads listing
     return counts
 
 
@@ -70,6 +72,8 @@ def retain(database: Database, days: float, now_us: int) -> dict[str, int]:
         _delete_orphans(conn, cutoff, counts)
         if victims:
             rollup.rebuild(conn, before_us=cutoff)  # the dashboard's summaries of those hours
+        if counts["messages"]:
+            thread_summary.rebuild(conn)  # the threads listing
     return counts
 
 

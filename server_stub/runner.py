@@ -35,8 +35,9 @@ def run_server(
     **settings: object,
 ) -> tuple[str, Callable[[], None]]:
     """Start uvicorn with ``create_app(Settings(db_url=..., **settings))`` on a thread;
-    return ``(base_url, stop)`` once ``GET /health`` answers 200. ``stop()`` shuts
-    the server down (idempotent) and waits for its thread."""
+    return ``(base_url, stop)`` once ``GET /health`` answers (200, or 503 for a store
+    that cannot be written). ``stop()`` shuts the server down (idempotent) and waits
+    for its thread."""
     port = port or free_port(host)
     config = uvicorn.Config(
         create_app(Settings(db_url=db_url, host=host, port=port, **settings)),  # type: ignore[arg-type]
@@ -55,7 +56,7 @@ def run_server(
         if not thread.is_alive():
             raise RuntimeError(f"receiver on {base_url} exited during startup")
         try:
-            if httpx.get(base_url + "/health", timeout=1.0).status_code == 200:
+            if httpx.get(base_url + "/health", timeout=1.0).status_code in (200, 503):
                 break
         except httpx.HTTPError:
             pass

@@ -1,26 +1,40 @@
-"""Request and response models of the HTTP API (the event model is the SDK's own:
-:class:`observatory.protocol.Event`, imported, never copied)."""
+"""Request and response models of the HTTP API. The event model is the SDK's own
+(:class:`observatory.protocol.Event`) and the response shapes are the read client's
+(:mod:`observatory.api_models`): imported, never copied."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from observatory.api_models import (
+    CostList,
+    Feedback,
+    Health,
+    Message,
+    Price,
+    RecalcResult,
+    Rejected,
+    ReportResult,
+    Run,
+    RunDetail,
+    RunPage,
+    Thread,
+    ThreadDetail,
+    ThreadPage,
+)
 
 
-class Rejected(BaseModel):
-    """One event the receiver refused, by its index in the batch."""
+class ErrorBody(BaseModel):
+    """Every error answer (4xx and 503): what is wrong, in one sentence."""
 
-    index: int
-    error: str
+    detail: str
 
 
-class ReportResult(BaseModel):
-    """Answer to ``POST /api/report``."""
-
-    accepted: int
-    duplicates: int
-    rejected: list[Rejected]
+PriceOut = Price
+"""One row of the cost table (the name the routes used before the shared models)."""
 
 
 class PriceIn(BaseModel):
@@ -28,40 +42,130 @@ class PriceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    input: float = Field(ge=0, allow_inf_nan=False)
-    output: float = Field(ge=0, allow_inf_nan=False)
-    cached_input: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    # strict: lax mode reads `false` as 0.0 and "1" as 1.0, which the schema forbids
+    input: float = Field(ge=0, allow_inf_nan=False, strict=True)
+    output: float = Field(ge=0, allow_inf_nan=False, strict=True)
+    cached_input: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
+    total: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
 
 
-class PriceOut(BaseModel):
-    """One row of the cost table."""
+class ReleaseOut(BaseModel):
+    """One release seen for one agent."""
 
-    model: str
-    input: float
-    output: float
-    cached_input: float | None
-    total: float | None
-    source: str
-
-
-class CostList(BaseModel):
-    """Answer to ``GET /api/costs``."""
-
-    costs: list[PriceOut]
+    release: str
+    agent: str | None
+    first_seen: str
+    last_seen: str
+    runs: int
+    root_runs: int
 
 
-class RecalcResult(BaseModel):
-    """Answer to ``POST /api/costs/recalc``."""
+class ReleaseList(BaseModel):
+    """Answer to ``GET /api/releases``: most recently seen first."""
 
-    updated: int
+    releases: list[ReleaseOut]
 
 
-class RunPage(BaseModel):
-    """Answer to ``GET /api/run/``: runs newest first and the cursor of the next page."""
+class ChangeIn(BaseModel):
+    """Body of ``POST /api/changes``; ``at`` defaults to now."""
 
-    runs: list[dict[str, Any]]
-    next_cursor: str | None
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["code", "runtime", "prompt", "policy", "config"]
+    ref: str = Field(min_length=1, max_length=200)
+    summary: str = Field(default="", max_length=10_000)
+    at: datetime | None = None
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _text_only(cls, value: Any) -> Any:
+        # lax mode would read 0 as 1970-01-01; the schema says a date-time string
+        if value is not None and not isinstance(value, str):
+            raise ValueError("at must be an ISO-8601 date-time string")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("at must carry a timezone (use ISO-8601 with Z)")
+        return value
+
+
+class ChangeOut(BaseModel):
+    """One recorded change."""
+
+    id: int
+    kind: str
+    ref: str
+    summary: str
+    at: str
+    created_at: str
+
+
+class ChangeList(BaseModel):
+    """Answer to ``GET /api/changes``: oldest first."""
+
+    changes: list[ChangeOut]
+
+
+Verdict = Literal["improved", "regressed", "no_significant_change", "insufficient_data"]
+
+
+class MetricResult(BaseModel):
+    """One metric of a compare. Differences are candidate minus baseline; ``ci`` is
+    the 95% interval of ``abs_diff``; ``verdict`` uses ``p_adjusted`` (Holm)."""
+
+    baseline: float | None
+    candidate: float | None
+    abs_diff: float | None
+    rel_diff: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None
+    p_adjusted: float | None
+    n_baseline: int
+    n_candidate: int
+    verdict: Verdict
+    test: str
+    ci_method: str
+
+
+class CompareSide(BaseModel):
+    """Which runs one side of a compare took: a release and/or ``[from, to)``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    release: str | None
+    from_: str | None = Field(alias="from")
+    to: str | None
+    runs: int
+    truncated: bool
+
+
+class PolicyResult(BaseModel):
+    """The policy check: ``passed`` and the reasons it failed."""
+
+    passed: bool
+    reasons: list[str]
+    thresholds: dict[str, float]
+
+
+class CompareResult(BaseModel):
+    """Answer to ``GET /api/compare``."""
+
+    baseline: CompareSide
+    candidate: CompareSide
+    agent: str | None
+    unit: str
+    change: ChangeOut | None
+    min_sample: int
+    max_sample: int
+    confidence: float
+    bootstrap: dict[str, int]
+    metrics: dict[str, MetricResult]
+    policy: PolicyResult
+    distributions: dict[str, dict[str, list[float]]]
+    """``latency`` and ``cost``: ``baseline`` and ``candidate`` as percentiles 0-100."""
 
 
 class Me(BaseModel):
@@ -144,3 +248,32 @@ class StatsZeroCost(BaseModel):
     """Answer to ``GET /api/stats/zero-cost``."""
 
     items: list[ZeroCostGroup]
+
+
+__all__ = [
+    "CostList",
+    "Feedback",
+    "Health",
+    "Me",
+    "Message",
+    "ModelCost",
+    "Price",
+    "PriceIn",
+    "PriceOut",
+    "RecalcResult",
+    "Rejected",
+    "ReportResult",
+    "Run",
+    "RunDetail",
+    "RunPage",
+    "StatsSeries",
+    "StatsSummary",
+    "StatsTop",
+    "StatsZeroCost",
+    "Thread",
+    "ThreadDetail",
+    "ThreadPage",
+    "TopItem",
+    "Trace",
+    "ZeroCostGroup",
+]

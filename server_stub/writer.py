@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from . import db, folding, models, rollup
+from . import db, folding, models, rollup, thread_summary
 from .auth import Principal
 from .costs import CostTable, compute_cost
 from .folding import dumps
@@ -367,7 +367,9 @@ def _store_custom(conn: Connection, principal: Principal, fresh: list[Item]) -> 
         elif ev.name == "saved" and ev.run_id is not None:
             saved.append(ev.run_id)
     if chats:
+        _agent_from_run(conn, project, chats)
         db.insert_rows(conn, models.messages, chats)
+        thread_summary.apply(conn, project, chats)  # the threads listing
     if notes:
         db.insert_rows(conn, models.feedback, notes)
     if saved:
@@ -378,6 +380,23 @@ def _store_custom(conn: Connection, principal: Principal, fresh: list[Item]) -> 
             .values(saved=True),
             [{"p": project, "r": rid} for rid in dict.fromkeys(saved)],
         )
+
+
+_RUN_AGENTS = db.InQuery(
+    lambda in_: select(_r.c.run_id, _r.c.agent).where(_r.c.project_id == _PROJECT, in_),
+    _r.c.run_id,
+)
+
+
+def _agent_from_run(conn: Connection, project: int, chats: list[dict[str, Any]]) -> None:
+    """A message that names no agent takes its run's (stored, or folded in this batch)."""
+    orphans = [c for c in chats if c["agent"] is None and c["run_id"] is not None]
+    if not orphans:
+        return
+    ids = list({c["run_id"] for c in orphans})
+    agents = {rid: agent for rid, agent in _RUN_AGENTS.rows(conn, ids, p=project) if agent}
+    for chat in orphans:
+        chat["agent"] = agents.get(chat["run_id"])
 
 
 _RUN_COLUMNS = [c.name for c in models.runs.columns]
@@ -455,8 +474,8 @@ def _fold_runs(
             result.rejected.append(
                 {
                     "index": item.index,
-                    "error": f"run {rid!r} is a {run_type} run; "
-                    f"a {item.event.type} event cannot change that",
+                    "error": f"run {rid!r} is {_a(run_type)} run; "
+                    f"{_a(str(item.event.type))} event cannot change that",
                 }
             )
         if state is None:
@@ -527,6 +546,11 @@ def _fold_runs(
     if bad:
         return [it for it in fresh if it.index not in bad]
     return fresh
+
+
+def _a(word: str) -> str:
+    """``"an agent"``, ``"an llm"`` (said el-el-em), ``"a tool"``."""
+    return f"{'an' if word[:1] in 'aeiou' or word == 'llm' else 'a'} {word}"
 
 
 def _propagate(

@@ -10,6 +10,7 @@ PROMISED = {
     "init", "flush_after", "agent", "llm", "tool", "track_event", "flush", "shutdown", "stats",
     "current_run", "context", "wrap_context", "ThreadPoolExecutor", "start_run",
     "Run", "NoopRun", "Config",
+    "Client", "AsyncClient", "ObservatoryError", "AuthError", "NotFound", "InvalidRequest",
 }
 
 
@@ -29,3 +30,18 @@ def test_package_is_typed() -> None:
     from importlib.resources import files
 
     assert files("observatory").joinpath("py.typed").is_file()
+
+
+def test_read_client_loads_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, observatory; heavy = [m for m in ('httpx', 'pydantic', "
+        "'observatory._read_client') if m in sys.modules]; "
+        "assert not heavy, heavy; "
+        "assert issubclass(observatory.NotFound, observatory.ObservatoryError); "
+        "assert 'observatory._read_client' not in sys.modules; "
+        "observatory.Client; assert 'httpx' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

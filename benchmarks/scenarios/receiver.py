@@ -59,7 +59,7 @@ THREAD_QUERIES = [
 COLUMNS = [
     ("variant", "measurement", "str"),
     ("detail", "detail", "str"),
-    ("events_per_s", "events/s", "int"),
+    ("events_per_s", "events/s (OTLP: spans/s)", "int"),
     ("p50_ms", "p50 ms", "ms"),
     ("p99_ms", "p99 ms", "ms"),
     ("note", "note", "str"),
@@ -74,25 +74,32 @@ def run(sizes, subjects: list[str]) -> list[dict]:
         return [{"variant": "all", "note": "skipped: observatory not selected"}]
     with tempfile.TemporaryDirectory(prefix="obs-bench-") as tmp:
         rows = [_ingest(sizes, Path(tmp), workers) for workers in WORKERS]
+        rows += [_ingest(sizes, Path(tmp), workers, otlp=True) for workers in WORKERS]
         rows += _queries(sizes, Path(tmp))
     return rows
 
 
-def _ingest(sizes, tmp: Path, workers: int) -> dict:
+def _ingest(sizes, tmp: Path, workers: int, otlp: bool = False) -> dict:
+    """``/api/report`` events/s, or with ``otlp`` ``/v1/traces`` spans/s (protobuf,
+    GenAI-shaped spans; each span is one run and its one event)."""
     clients = sizes.ingest_clients
     batches = max(1, sizes.ingest_events // BATCH // clients)
+    what = "OTLP ingest" if otlp else "ingest"
     row = {
-        "variant": f"ingest, {workers} worker{'s' if workers > 1 else ''}",
-        "detail": f"{clients} clients × {batches} POSTs of {BATCH} (fresh store)",
+        "variant": f"{what}, {workers} worker{'s' if workers > 1 else ''}",
+        "detail": f"{clients} {'exporters' if otlp else 'clients'} × {batches} POSTs of {BATCH}"
+        + (" spans" if otlp else "")
+        + " (fresh store)",
     }
-    db_url = f"sqlite:///{tmp / f'ingest-{workers}.db'}"
+    suffix = "-otlp" if otlp else ""
+    db_url = f"sqlite:///{tmp / f'ingest-{workers}{suffix}.db'}"
     with reference_receiver(db_url, workers=workers) as url:
         procs = [
             subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
-                    "benchmarks.workers.ingest_client",
+                    "benchmarks.workers." + ("otlp_client" if otlp else "ingest_client"),
                     json.dumps(
                         {
                             "url": url,

@@ -23,6 +23,10 @@ IMPORTS = {
         "from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter"
     ),
     "posthog": "from posthog import Posthog",
+    "observatory_otel": (
+        "import observatory; observatory.agent\n"
+        "from opentelemetry.sdk.trace import TracerProvider"
+    ),
 }
 
 

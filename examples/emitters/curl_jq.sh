@@ -78,4 +78,4 @@ post "$(event llm_end "$LLM_RUN" "$AGENT_RUN" '{"status": "success", "output": "
      "$(event agent_end "$AGENT_RUN" "" '{"status": "success", "output": "No, it arrives today."}')"
 
 echo "run_id=$AGENT_RUN"
-echo "see it: curl $URL/api/run/$AGENT_RUN"
+echo "see it: curl ${OBSERVATORY_API_KEY:+-H \"Authorization: Bearer \$OBSERVATORY_API_KEY\" }$URL/api/run/$AGENT_RUN"

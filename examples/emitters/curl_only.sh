@@ -58,4 +58,4 @@ case "$answer" in
 esac
 echo "sent: $answer"
 echo "run_id=$RUN"
-echo "see it: curl $URL/api/run/$RUN"
+echo "see it: curl ${OBSERVATORY_API_KEY:+-H \"Authorization: Bearer \$OBSERVATORY_API_KEY\" }$URL/api/run/$RUN"

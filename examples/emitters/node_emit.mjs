@@ -115,7 +115,8 @@ async function main() {
   console.log(`sent ${obs.accepted} events in ${obs.requests} requests`);
   console.log(`run_id=${agentRunId}`);
   console.log(`thread_id=${threadId}`);
-  console.log(`see it: curl ${API_URL}/api/run/${agentRunId}`);
+  const auth = API_KEY ? '-H "Authorization: Bearer $OBSERVATORY_API_KEY" ' : ""; // the variable, not the secret
+  console.log(`see it: curl ${auth}${API_URL}/api/run/${agentRunId}`);
 }
 
 main().catch((error) => {

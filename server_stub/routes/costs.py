@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 
-from .. import costs
+from .. import costs, errors
 from ..auth import is_loopback
 from ..schemas import CostList, PriceIn, PriceOut, RecalcResult
 from .deps import Caller, receiver
@@ -28,14 +28,30 @@ def _from_the_host(request: Request) -> None:
         )
 
 
-@router.get("/api/costs", response_model=CostList)
+_AUTH = errors.AUTHENTICATED
+
+# the same rule in the schema and the check: one character that is not a blank
+ModelName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=300,
+        pattern="[^ \t\r\n]",
+        description="model name, 1-300 characters, not only blanks",
+    ),
+]
+
+
+@router.get("/api/costs", response_model=CostList, responses=errors.responses(*_AUTH))
 def list_costs(request: Request, who: Caller) -> dict[str, Any]:
     """Every row of the cost table."""
     with receiver(request).db.read.connect() as conn:
         return {"costs": [p.as_dict() for p in costs.list_prices(conn)]}
 
 
-@router.post("/api/costs/recalc", response_model=RecalcResult)
+@router.post(
+    "/api/costs/recalc", response_model=RecalcResult, responses=errors.responses(*_AUTH, 503)
+)
 def recalc(request: Request, who: Caller) -> dict[str, int]:
     """Recompute the stored costs of the caller's project with the current table."""
     rx = receiver(request)
@@ -44,7 +60,9 @@ def recalc(request: Request, who: Caller) -> dict[str, int]:
         return {"updated": costs.recalc(conn, rx.costs, who.project_id)}
 
 
-@router.get("/api/costs/{model:path}", response_model=PriceOut)
+@router.get(
+    "/api/costs/{model:path}", response_model=PriceOut, responses=errors.responses(*_AUTH, 404)
+)
 def get_cost(model: str, request: Request, who: Caller) -> dict[str, Any]:
     """The row a model name resolves to (exact, date-suffixed, provider-prefixed...)."""
     rx = receiver(request)
@@ -56,13 +74,15 @@ def get_cost(model: str, request: Request, who: Caller) -> dict[str, Any]:
     return price.as_dict()
 
 
-@router.put("/api/costs/{model:path}", response_model=PriceOut)
-def put_cost(model: str, body: PriceIn, request: Request, who: Caller) -> dict[str, Any]:
+@router.put(
+    "/api/costs/{model:path}",
+    response_model=PriceOut,
+    responses=errors.responses(400, *_AUTH, 404, 422, 503),
+)
+def put_cost(model: ModelName, body: PriceIn, request: Request, who: Caller) -> dict[str, Any]:
     """Create or replace a row (from the receiver's host only); stored costs change
     only after a recalc."""
     _from_the_host(request)
-    if not model.strip() or len(model) > 300:
-        raise HTTPException(422, "model name must be 1-300 characters")
     rx = receiver(request)
     price = costs.Price(model, body.input, body.output, body.cached_input, body.total, "user")
     with rx.db.write.begin() as conn:
@@ -71,7 +91,9 @@ def put_cost(model: str, body: PriceIn, request: Request, who: Caller) -> dict[s
     return price.as_dict()
 
 
-@router.delete("/api/costs/{model:path}", status_code=204)
+@router.delete(
+    "/api/costs/{model:path}", status_code=204, responses=errors.responses(*_AUTH, 404, 503)
+)
 def delete_cost(model: str, request: Request, who: Caller) -> Response:
     """Delete a row (exact name; from the receiver's host only)."""
     _from_the_host(request)

@@ -24,6 +24,9 @@ class Receiver:
     costs: CostTable
     writer: Writer
     metrics: Metrics
+    store_problem: str | None = None
+    """Why the store cannot be written right now (set by a failed write or the
+    startup probe, cleared by the next stored batch); shown by ``/health``."""
 
 
 def receiver(request: Request) -> Receiver:
@@ -52,3 +55,12 @@ def principal(request: Request) -> Principal:
 
 Caller = Annotated[Principal, Depends(principal)]
 """Handler parameter type: the authenticated caller's project."""
+
+
+def single_query_values(request: Request) -> None:
+    """FastAPI dependency: 422 when a scalar query parameter is given twice
+    (FastAPI would silently keep the last value)."""
+    params = request.query_params
+    repeated = sorted({key for key in params.keys() if len(params.getlist(key)) > 1})
+    if repeated:
+        raise HTTPException(422, f"{', '.join(repeated)} may be given once")

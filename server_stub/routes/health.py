@@ -5,26 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
+from .. import errors
 from ..auth import AuthError, is_loopback
 from ..metrics import render
+from ..schemas import Health
 from .deps import check_auth, receiver
 
 router = APIRouter()
 
 
-@router.get("/health")
-def health(request: Request) -> dict[str, Any]:
-    """Liveness and store reachability (no auth)."""
+@router.get("/health", response_model=Health, responses=errors.responses(503))
+def health(request: Request) -> Any:
+    """Liveness and store reachability (no auth): 200 ``{"status": "ok", ...}``, or
+    503 with ``detail`` saying why events cannot be stored (reads still work)."""
     rx = receiver(request)
     with rx.db.read.connect() as conn:
         conn.execute(text("SELECT 1"))
+    if rx.store_problem:
+        return JSONResponse({"status": "read_only", "detail": rx.store_problem}, status_code=503)
     return {"status": "ok", "db": rx.db.write.dialect.name, "cost_rows": len(rx.costs)}
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses=errors.responses(*errors.AUTHENTICATED, 503),
+)
 def metrics(request: Request) -> PlainTextResponse:
     """Ingest counters and latency histogram; loopback, or any valid API key."""
     rx = receiver(request)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import ingest
+from .. import errors, ingest
 from ..auth import AuthError, Principal
 from ..ingest import BodyError
 from ..schemas import ReportResult
@@ -17,13 +17,7 @@ from .deps import check_auth, receiver
 
 router = APIRouter()
 
-_ERRORS = {
-    400: {"description": "body is not JSON / not an object with an events list / bad gzip"},
-    401: {"description": "missing, unknown or revoked API key"},
-    403: {"description": "no API key exists and the caller is not on loopback"},
-    413: {"description": "body larger than the limit (after decompression)"},
-    415: {"description": "unsupported Content-Encoding"},
-}
+_ERRORS = errors.responses(400, *errors.AUTHENTICATED, 413, 415, 503)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -47,7 +41,7 @@ def _prepare(
     return ingest.prepare(raw, who, ingest.received_now_us())
 
 
-@router.post("/api/report", response_model=ReportResult, responses=_ERRORS)  # type: ignore[arg-type]
+@router.post("/api/report", response_model=ReportResult, responses=_ERRORS)
 async def report(request: Request) -> JSONResponse:
     """Ingest a batch ``{"events": [...]}``; answers after the batch is committed."""
     rx = receiver(request)
@@ -61,11 +55,14 @@ async def report(request: Request) -> JSONResponse:
         )
         result = await asyncio.wrap_future(rx.writer.submit(who, batch))
     except (AuthError, BodyError) as exc:
+        exc.__traceback__ = None  # its frames hold the body, in a cycle only a GC pass frees
         rx.metrics.record_failure("client_error", time.perf_counter() - started)
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
     except Exception:
         rx.metrics.record_failure("server_error", time.perf_counter() - started)
         raise
+    if result.accepted:  # events were written: whatever kept the store read-only is fixed
+        rx.store_problem = None
     rx.metrics.record_batch(
         result.accepted,
         result.duplicates,

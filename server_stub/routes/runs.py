@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from .. import queries
-from ..schemas import RunPage
+from .. import errors, queries
+from ..schemas import RunDetail, RunPage
 from .deps import Caller, receiver
 
 router = APIRouter()
@@ -18,9 +18,7 @@ _PARAMS: list[dict[str, Any]] = [
         "in": "query",
         "required": False,
         "description": f.doc,
-        "schema": {"type": "array", "items": {"type": "string"}}
-        if name == "tags"
-        else {"type": "string"},
+        "schema": queries.param_schema(f),
     }
     for name, f in queries.FILTERS.items()
 ] + [
@@ -28,13 +26,30 @@ _PARAMS: list[dict[str, Any]] = [
         "name": "limit",
         "in": "query",
         "required": False,
-        "schema": {"type": "integer", "default": 50},
+        "description": "runs per page",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": queries.MAX_LIMIT,
+            "default": queries.DEFAULT_LIMIT,
+        },
     },
-    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "`next_cursor` of the previous page",
+        "schema": {"type": "string", "minLength": 1},
+    },
 ]
 
 
-@router.get("/api/run/", response_model=RunPage, openapi_extra={"parameters": _PARAMS})
+@router.get(
+    "/api/run/",
+    response_model=RunPage,
+    openapi_extra={"parameters": _PARAMS},
+    responses=errors.responses(*errors.AUTHENTICATED, 422),
+)
 @router.get("/api/run", response_model=RunPage, include_in_schema=False)
 def list_runs(request: Request, who: Caller) -> dict[str, Any]:
     """Runs of the caller's project, newest first; every filter of the seeds' table."""
@@ -46,7 +61,11 @@ def list_runs(request: Request, who: Caller) -> dict[str, Any]:
         raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/api/run/{run_id:path}")
+@router.get(
+    "/api/run/{run_id:path}",
+    response_model=RunDetail,
+    responses=errors.responses(*errors.AUTHENTICATED, 404),
+)
 def get_run(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
     """One run with its events, child runs, feedback and subtree cost."""
     with receiver(request).db.read.connect() as conn:

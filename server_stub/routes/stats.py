@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from .. import stats
+from .. import errors, stats
 from ..queries import QueryError
 from ..schemas import StatsSeries, StatsSummary, StatsTop, StatsZeroCost
-from .deps import Caller, receiver
+from .deps import Caller, receiver, single_query_values
 
-router = APIRouter(prefix="/api/stats", tags=["stats"])
+router = APIRouter(
+    prefix="/api/stats",
+    tags=["stats"],
+    dependencies=[Depends(single_query_values)],
+    responses=errors.responses(*errors.AUTHENTICATED, 422),
+)
 
+_TIME = {"format": "date-time"}
 From = Annotated[
-    str | None, Query(alias="from", description="window start, ISO-8601 (default: to - 24 h)")
+    str | None,
+    Query(
+        alias="from",
+        min_length=1,
+        description="window start, ISO-8601 (default: to - 24 h)",
+        json_schema_extra=_TIME,
+    ),
 ]
-To = Annotated[str | None, Query(description="window end, ISO-8601 (default: now)")]
+To = Annotated[
+    str | None,
+    Query(min_length=1, description="window end, ISO-8601 (default: now)", json_schema_extra=_TIME),
+]
 
 
 def _window(raw_from: str | None, raw_to: str | None) -> tuple[int, int]:

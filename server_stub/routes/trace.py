@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from .. import errors
 from .. import trace as traces
 from ..schemas import Trace
 from .deps import Caller, receiver
@@ -13,7 +14,11 @@ from .deps import Caller, receiver
 router = APIRouter()
 
 
-@router.get("/api/trace/{run_id:path}", response_model=Trace)
+@router.get(
+    "/api/trace/{run_id:path}",
+    response_model=Trace,
+    responses=errors.responses(*errors.AUTHENTICATED, 404),
+)
 def get_trace(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
     """Every run of the trace ``run_id`` belongs to, from its root (light fields only:
     no input, output or metadata; ``GET /api/run/{id}`` has those)."""

@@ -10,6 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from .. import errors
 from ..schemas import Me
 from ..ui import SHELL, STATIC_DIR
 from .deps import Caller
@@ -47,7 +48,7 @@ def docs() -> HTMLResponse:
     )
 
 
-@router.get("/api/me", response_model=Me)
+@router.get("/api/me", response_model=Me, responses=errors.responses(*errors.AUTHENTICATED))
 def me(who: Caller) -> Me:
     """The project the caller's key (or loopback without keys) sees."""
     return Me(project=who.project_name)

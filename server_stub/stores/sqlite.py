@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from . import Store
 
@@ -52,6 +54,18 @@ class FileLock:
             self._fd = None
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL names (also ``sqlite:///file:PATH?mode=ro&uri=true``);
+    None for other backends and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    name = parsed.database
+    if name.startswith("file:") and parsed.query.get("uri") == "true":
+        name = urllib.parse.unquote(urllib.parse.urlsplit(name).path)
+    return None if name == ":memory:" else name
+
+
 class SQLiteStore(Store):
     """A file lock for the writers of every process, another for schema setup."""
 
@@ -59,7 +73,7 @@ class SQLiteStore(Store):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        base = str(engine.url.database)
+        base = str(sqlite_path(engine.url.render_as_string(hide_password=False)))
         self._writer = FileLock(base + "-writer.lock")
         self._setup = FileLock(base + "-setup.lock")
 

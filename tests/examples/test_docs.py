@@ -71,7 +71,7 @@ def test_quickstart_agent_shows_its_first_run_with_latency_and_cost(tmp_path: Pa
 
 def test_relative_links_in_the_docs_resolve() -> None:
     broken = []
-    for doc in sorted(DOCS.glob("*.md")):
+    for doc in [*sorted(DOCS.glob("*.md")), ROOT / "examples" / "README.md"]:
         for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
             if re.match(r"[a-z]+://|mailto:|#", target):
                 continue
@@ -90,3 +90,21 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert command.startswith("pip install"), command
     ci_lines = [line.strip() for line in (root / ".ci" / "run").read_text().splitlines()]
     assert command in ci_lines
+
+
+def test_protocol_doc_follows_the_event_model() -> None:
+    """docs/protocol.md shows the chat roles and the bounds that ``protocol.py`` defines."""
+    from observatory import protocol
+
+    text = (DOCS / "protocol.md").read_text()
+    chat = next(line for line in text.splitlines() if line.startswith("- **`chat`**"))
+    assert re.findall(r"`(\w+)`", chat.split("Needs `role`")[1].split("and `content`")[0]) == list(
+        protocol.ROLES
+    )
+    assert f"{protocol.MAX_BATCH_EVENTS:,} events" in text
+    assert f"nest at most {protocol.MAX_NESTING} levels" in text
+    assert protocol.TRUNCATION_MARKER in text
+    assert protocol.MAX_TOKENS == 10**12 and "0 … 10¹²" in text
+    assert f"{protocol.MAX_LATENCY_S:,.0f} (ten years)" in text
+    for field in ("cached_tokens", "latency_s", "tags", "user_email", "run_name"):
+        assert f"`{field}`" in text and field in protocol.Event.model_fields

@@ -7,6 +7,7 @@ status, latency and cost, threads, feedback, saved runs. An example that rots fa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -252,6 +253,20 @@ def test_emitter_reports_a_priced_run(name: str, with_key: bool, receiver: Recei
         assert [(m["role"], m["run_id"]) for m in messages] == [("user", run_id), ("assistant", run_id)]
 
 
+@pytest.mark.parametrize("with_key", [False, True], ids=["loopback", "bearer"])
+@pytest.mark.parametrize("name", sorted(EMITTER_COMMANDS))
+def test_emitter_hint_reads_the_run_back(name: str, with_key: bool, receiver: Receiver, keyed: Receiver) -> None:
+    # The printed `see it: curl ...` line, pasted into a shell with the same environment.
+    rx = keyed if with_key else receiver
+    stdout = ok(run_program(emitter(name), rx))
+    (run_id,) = printed(stdout, "run_id")
+    (hint,) = re.findall(r"^see it: (curl .+)$", stdout, re.M)
+    if with_key:
+        assert rx.key is not None and rx.key not in hint  # the variable's name, not the secret
+    answer = ok(run_program(["bash", "-c", hint], rx))
+    assert json.loads(answer)["run_id"] == run_id
+
+
 @pytest.mark.parametrize("name", sorted(EMITTER_COMMANDS))
 def test_emitter_fails_on_a_wrong_key(name: str, keyed: Receiver) -> None:
     done = run_program(emitter(name), keyed, key="obs_not-a-key")
@@ -292,6 +307,13 @@ def test_every_example_is_run_by_this_file() -> None:
     found = {p.name for p in EXAMPLES.glob("*.py")} | {p.name for p in EMITTERS.iterdir() if p.is_file()}
     covered = set(PYTHON_EXAMPLES) | set(INTEGRATION_EXAMPLES) | set(EMITTER_COMMANDS)
     assert found <= covered, f"add a test for {sorted(found - covered)}"
+
+
+def test_the_examples_readme_lists_every_example() -> None:
+    readme = (EXAMPLES / "README.md").read_text()
+    for path in sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".py", ".sh", ".mjs")):
+        name = path.relative_to(EXAMPLES).as_posix()
+        assert f"[`{name}`]({name})" in readme, f"examples/README.md does not list {name}"
 
 
 @pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".py", ".sh", ".mjs")), ids=lambda p: p.name)

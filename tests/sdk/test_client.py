@@ -421,3 +421,22 @@ def test_shutdown_counts_the_batch_in_flight_as_lost() -> None:
     finally:
         _state._clear()
         listener.close()
+
+
+def test_a_retry_after_longer_than_the_retry_budget_is_logged_and_counted(http_client: CaptureServer, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="observatory")
+    server = http_client  # retry_budget=5
+    server.default = 429
+    server.retry_after = "3600"
+    emit(10)
+    assert observatory.flush(5) is False
+    emit(10)
+    assert observatory.flush(5) is False
+    stats = observatory.stats()
+    assert stats["dropped"] == {"rate_limited": 20}
+    assert stats["retries"] == 0 and len(server.requests) == 2  # not retried: the wait is past the budget
+    logged = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert logged == [  # once a minute, not once per batch
+        "observatory: dropped 10 events: the receiver answered HTTP 429 and asked to wait 3600 s "
+        "(Retry-After), longer than what is left of retry_budget (5 s); counted in stats()['dropped']['rate_limited']"
+    ]

@@ -295,7 +295,8 @@ def test_current_run_handle_and_usage(memory) -> None:
     manual()
     observatory.flush(5)
     ends = by_name(memory.events, "llm_end")
-    assert (ends[0]["model"], ends[0]["prompt_tokens"], ends[0]["completion_tokens"], ends[0]["total_tokens"]) == ("claude-sonnet-4", 7, 3, 10)
+    assert (ends[0]["model"], ends[0]["prompt_tokens"], ends[0]["completion_tokens"]) == ("claude-sonnet-4", 7, 3)
+    assert "total_tokens" not in ends[0]  # not said by the provider: the receiver derives it
     assert (ends[1]["model"], ends[1]["prompt_tokens"], ends[1]["total_tokens"]) == ("gpt-4o", 11, 15)
     assert ends[2]["run_id"] == seen["id"]
     assert (ends[2]["model"], ends[2]["prompt_tokens"], ends[2]["completion_tokens"]) == ("gpt-4.1", 100, 50)
@@ -318,7 +319,7 @@ def test_context_applies_to_nested_runs_and_events(memory) -> None:
     assert "user_email" not in memory.events[-1]["metadata"]
 
 
-def test_otel_span_ids_are_attached(memory) -> None:
+def test_a_run_inside_an_otel_span_joins_its_trace_under_it(memory) -> None:
     trace = pytest.importorskip("opentelemetry.sdk.trace")
     provider = trace.TracerProvider()
     tracer = provider.get_tracer("t")
@@ -326,9 +327,22 @@ def test_otel_span_ids_are_attached(memory) -> None:
         plain(1)
         context = span.get_span_context()
     observatory.flush(5)
-    meta = memory.events[0]["metadata"]
-    assert meta["trace_id"] == f"{context.trace_id:032x}"
-    assert meta["span_id"] == f"{context.span_id:016x}"
+    start = memory.events[0]
+    assert start["trace_id"] == f"{context.trace_id:032x}"
+    assert start["parent_run_id"] == f"{context.span_id:016x}"
+    assert "span_id" not in start  # the run is not a span of its own without otel=True
+
+
+def test_runs_outside_otel_share_their_root_run_as_trace(memory) -> None:
+    Service("p").method(1)
+    with observatory.start_run("agent", "a", run_id="not-a-uuid").activate():
+        plain(1)
+    observatory.flush(5)
+    method, root, child = (by_name(memory.events, n)[i] for n, i in
+                           (("tool_start", 0), ("agent_start", 0), ("agent_start", 1)))
+    assert method["trace_id"] == method["run_id"].replace("-", "")
+    assert len(root["trace_id"]) == 32 and child["trace_id"] == root["trace_id"]
+    assert method["parent_run_id"] is None
 
 
 def test_start_run_by_hand_nests_decorated_code(memory) -> None:

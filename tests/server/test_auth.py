@@ -12,7 +12,7 @@ from sqlalchemy import select
 from observatory.server import auth, db, models
 from observatory.server.runner import run_server
 
-from .conftest import Server, lan_address, uid
+from .conftest import Server, cli, lan_address, uid
 
 
 def test_no_keys_serves_loopback(server: Server) -> None:
@@ -181,3 +181,40 @@ def test_keys_are_stored_only_as_hashes(server: Server) -> None:
 )
 def test_loopback_detection(host: str | None, loopback: bool) -> None:
     assert auth.is_loopback(host) is loopback
+
+
+def test_revoking_the_last_key_keeps_the_api_closed(server: Server) -> None:
+    key = server.create_key("only")
+    cli("keys", "revoke", key[:8], "--db", server.db_url)  # "obs_" and 4 more: a short prefix
+    for resp in (
+        server.client.get("/api/run/"),
+        server.client.post("/api/report", json={"events": []}),
+    ):
+        assert resp.status_code == 401, resp.text
+        assert "allow-keyless" in resp.json()["detail"]
+    listed = cli("keys", "list", "--db", server.db_url).stdout
+    assert "every key is revoked" in listed
+    # the explicit way back to keyless loopback access
+    cli("keys", "allow-keyless", "--db", server.db_url)
+    assert server.client.get("/api/run/").status_code == 200
+    # a new key closes it again, and allow-keyless refuses while a key is active
+    server.create_key("again")
+    assert server.client.get("/api/run/").status_code == 401
+    refused = cli("keys", "allow-keyless", "--db", server.db_url, check=False)
+    assert refused.returncode == 2 and "still active" in refused.stderr
+
+
+def test_revoke_by_a_short_prefix_and_an_ambiguous_one(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'k.db'}"
+    keys = [cli("keys", "create", "--project", p, "--db", db_url).stdout.split()[-1] for p in "ab"]
+    ambiguous = cli("keys", "revoke", "obs_", "--db", db_url, check=False)
+    assert ambiguous.returncode == 2
+    assert "2 active keys match" in ambiguous.stderr
+    assert keys[0][:12] in ambiguous.stderr and keys[1][:12] in ambiguous.stderr
+    short = next(
+        k[:n] for n in range(5, 13) for k in keys if sum(o[:n] == k[:n] for o in keys) == 1
+    )
+    done = cli("keys", "revoke", short, "--db", db_url)
+    assert "revoked key" in done.stdout
+    listed = cli("keys", "list", "--db", db_url).stdout
+    assert listed.count("revoked") == 1 and listed.count("active") == 1

@@ -244,7 +244,7 @@ def test_run_type_cannot_change(server: Server) -> None:
     server.report([{"name": "llm_start", "run_id": rid}])
     answer = server.report([{"name": "tool_end", "run_id": rid}])
     assert answer["accepted"] == 0
-    assert "is a llm run" in answer["rejected"][0]["error"]
+    assert "is an llm run" in answer["rejected"][0]["error"]
     assert server.run(rid)["status"] == "started"
 
 
@@ -310,6 +310,7 @@ def test_published_event_schema_agrees_with_the_event_model() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema, format_checker=None)
     assert set(schema["properties"]) == set(Event.model_fields)
+    assert {"cached_tokens", "latency_s", "tags", "user_email"} <= set(schema["properties"])
     assert schema["required"] == ["name"]
     samples: list[dict[str, object]] = [
         {"name": "llm_end", "run_id": "r1", "model": "gpt-4o", "prompt_tokens": 3},
@@ -323,6 +324,18 @@ def test_published_event_schema_agrees_with_the_event_model() -> None:
         {"name": "feedback", "run_id": "r", "rating": "meh"},
         {"name": "feedback", "run_id": "r", "rating": "positive", "comment": 5},
         {"name": "custom_thing", "anything": {"goes": True}},
+        # fields the receiver reads beyond the basic ones are declared, with their bounds
+        {"name": "llm_end", "run_id": "r", "prompt_tokens": "12"},
+        {"name": "llm_end", "run_id": "r", "cached_tokens": 2**63},
+        {"name": "llm_end", "run_id": "r", "cached_tokens": 12},
+        {"name": "tool", "run_id": "r", "latency_s": 1e300},
+        {"name": "tool", "run_id": "r", "latency_s": -1},
+        {"name": "tool", "run_id": "r", "latency_s": 1.5},
+        {"name": "tool", "run_id": "r", "tags": ["a", "b"], "user_email": "u@x.io"},
+        {"name": "tool", "run_id": "r", "tags": [1]},
+        {"name": "tool", "run_id": "r", "tags": ["t"] * 101},
+        {"name": "tool", "run_id": "r", "user_email": 5},
+        {"name": "chat", "role": "developer", "content": "be brief"},
     ]
     for sample in samples:
         schema_ok = validator.is_valid(sample)
@@ -349,7 +362,7 @@ def test_run_type_cannot_change_within_one_batch(server: Server) -> None:
     )
     assert answer["accepted"] == 2
     assert [r["index"] for r in answer["rejected"]] == [1]
-    assert "is a llm run" in answer["rejected"][0]["error"]
+    assert "is an llm run" in answer["rejected"][0]["error"]
     run = server.run(rid)
     assert (run["type"], run["status"], run["output"]) == ("llm", "success", "yes")
 

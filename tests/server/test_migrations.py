@@ -38,14 +38,18 @@ def _rows(db_url: str) -> dict[str, list[tuple[object, ...]]]:
     database = db.connect(db_url)
     try:
         with database.read.connect() as conn:
-            present = set(inspect(conn).get_table_names())
-            return {
-                name: sorted(
-                    map(tuple, conn.execute(select(models.metadata.tables[name]))), key=repr
-                )
-                for name in TABLES
-                if name in present
-            }
+            found = inspect(conn)
+            present = set(found.get_table_names())
+            rows = {}
+            for name in TABLES:
+                if name not in present:
+                    continue
+                # the columns the store has (an older one lacks later revisions' columns)
+                have = {c["name"] for c in found.get_columns(name)}
+                table = models.metadata.tables[name]
+                query = select(*(c for c in table.columns if c.name in have))
+                rows[name] = sorted(map(tuple, conn.execute(query)), key=repr)
+            return rows
     finally:
         database.dispose()
 
@@ -125,8 +129,9 @@ def test_serve_upgrades_the_0_1_0_store_keeping_every_row(store_010: str) -> Non
     for table, rows in before.items():
         if table == "meta":  # newer code adds its own keys (rollup version)
             assert set(rows) <= set(after[table])
-        else:
-            assert after[table] == rows, table
+        else:  # columns that later revisions added come last, empty
+            width = len(rows[0]) if rows else 0
+            assert [row[:width] for row in after[table]] == rows, table
     assert cli("db", "current", "--db", store_010).stdout.strip() == f"{migrate.head()} (head)"
     # what the rows mean is kept too
     assert {r["run_id"] for r in runs["runs"]} >= {"acme-root", "acme-llm1", "acme-tool"}

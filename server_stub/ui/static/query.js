@@ -4,12 +4,14 @@
 /** Every filter of GET /api/run/, in the server's order (a test compares the two lists). */
 export const RUN_FILTERS = [
   { name: "status", kind: "select", options: ["started", "success", "error"] },
-  { name: "type", kind: "select", options: ["agent", "llm", "tool"] },
+  { name: "type", kind: "select", options: ["agent", "llm", "tool", "span"] },
   { name: "model", kind: "text" },
   { name: "agent", kind: "text" },
   { name: "user_email", kind: "text" },
   { name: "app_id", kind: "text" },
+  { name: "release", kind: "text", hint: "version or git sha" },
   { name: "parent_run_id", kind: "text" },
+  { name: "trace_id", kind: "text", hint: "32 hex digits" },
   { name: "min_latency_s", kind: "number" },
   { name: "max_latency_s", kind: "number" },
   { name: "min_cost", kind: "number" },
