@@ -89,13 +89,24 @@ class Metrics:
         with self._lock:
             pending, self._pending = self._pending, {}
         if pending:
-            conn.execute(_ADD, [{"n": n, "d": d} for n, d in pending.items()])
+            # rows in name order: receivers sharing a PostgreSQL store lock them in one order
+            conn.execute(_ADD, [{"n": n, "d": pending[n]} for n in sorted(pending)])
 
     def flush_now(self, engine: Engine) -> None:
-        """Add the pending counts to the store in a transaction of their own."""
-        if self.pending:
+        """Add the pending counts to the store in a transaction of their own; if it
+        fails they stay pending (the next flush adds them)."""
+        if not self.pending:
+            return
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        try:
             with engine.begin() as conn:
-                self.flush(conn)
+                conn.execute(_ADD, [{"n": n, "d": pending[n]} for n in sorted(pending)])
+        except BaseException:
+            with self._lock:
+                for name, amount in pending.items():
+                    self._add(name, amount)
+            raise
 
 
 def render(conn: Connection) -> str:
