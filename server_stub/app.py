@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from . import costs, db, errors, openapi, rollup, thread_summary
 from .costs import CostTable
 from .metrics import Metrics, ensure_counters
+from .nul import NulInUrls
 from .routes import changes as changes_routes
 from .routes import compare as compare_routes
 from .routes import costs as costs_routes
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
     endpoints = [route for module in (*modules, ui) for route in module.router.routes]
     errors.install(app, endpoints)
     openapi.install(app)
+    app.add_middleware(NulInUrls)  # a NUL in a URL reads what ingest stored for it
     return app
 
 

@@ -26,6 +26,8 @@ from observatory.api_models import (
     ThreadPage,
 )
 
+from .nul import NUL, REPLACEMENT
+
 
 class ErrorBody(BaseModel):
     """Every error answer (4xx and 503): what is wrong, in one sentence."""
@@ -75,6 +77,11 @@ class ChangeIn(BaseModel):
     ref: str = Field(min_length=1, max_length=200)
     summary: str = Field(default="", max_length=10_000)
     at: datetime | None = None
+
+    @field_validator("ref", "summary")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        return value.replace(NUL, REPLACEMENT)  # PostgreSQL refuses U+0000 (see .nul)
 
     @field_validator("at", mode="before")
     @classmethod
