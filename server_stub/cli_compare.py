@@ -356,7 +356,7 @@ def register(sub: Any) -> None:
         "--format",
         choices=("text", "json", "markdown"),
         default="text",
-        help="output format (default text)",
+        help="text for a terminal, json for scripts, markdown for a pull-request comment",
     )
     comp.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 when the policy fails"
@@ -381,7 +381,7 @@ def register(sub: Any) -> None:
     add.add_argument(
         "kind",
         choices=("code", "runtime", "prompt", "policy", "config"),
-        help="what kind of change",
+        help="what changed: code, runtime, prompt, policy or config",
     )
     add.add_argument("ref", help="e.g. git:9f2c1a, gpt-4.1-2025-04-14, prompt-v7")
     add.add_argument("summary", help="what changed, in a sentence")
@@ -396,7 +396,7 @@ def register(sub: Any) -> None:
         help="only changes of this kind",
     )
     lst.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+        "--format", choices=("text", "json"), default="text", help="text table or JSON"
     )
     _receiver_flags(lst)
     changes.set_defaults(func=_run(cmd_changes, "changes"))
