@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 import observatory
 from observatory import _state
 from observatory.protocol import MAX_BATCH_EVENTS, MAX_NESTING, MAX_TOKENS, TRUNCATION_MARKER
-from observatory.server import db
+from observatory.server import db, models
 
 from .conftest import Server, ts, uid
 
@@ -262,9 +263,11 @@ def test_rows_stored_before_the_bounds_still_read(server: Server) -> None:
     database = db.open_database(server.db_url)
     try:
         with database.write.begin() as conn:
-            conn.exec_driver_sql(
-                "UPDATE runs SET start_time = ?, end_time = ?, input = ? WHERE run_id = ?",
-                (-(2**62), 2**62, json.dumps(_nested(900)), rid),
+            r = models.runs
+            conn.execute(
+                update(r)
+                .where(r.c.run_id == rid)
+                .values(start_time=-(2**62), end_time=2**62, input=json.dumps(_nested(900)))
             )
     finally:
         database.dispose()

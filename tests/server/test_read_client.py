@@ -184,11 +184,11 @@ def test_feedback_and_save_from_code(client: observatory.Client, shared_server: 
         client.add_feedback(rating="positive")
 
 
-def test_costs_and_health(client: observatory.Client) -> None:
+def test_costs_and_health(client: observatory.Client, shared_server: Server) -> None:
     prices = {p.model: p for p in client.costs()}
     assert prices["gpt-4o-mini"].input == pytest.approx(0.15)
     health = client.health()
-    assert health.status == "ok" and health.db == "sqlite"
+    assert health.status == "ok" and health.db == shared_server.store
 
 
 def test_sync_and_async_clients_return_equal_results(
