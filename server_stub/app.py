@@ -36,6 +36,7 @@ def open_receiver(settings: Settings) -> Receiver:
     added, problem = 0, None
     try:
         with database.store.setup_lock(), database.write.begin() as conn:
+            database.store.lock_store(conn, exclusive=True)  # ensure may rebuild summaries
             added = costs.ensure_seeded(conn)
             table.load(conn)
             ensure_counters(conn)

@@ -192,6 +192,7 @@ def cmd_costs(args: argparse.Namespace) -> int:
         else:
             table = costs.CostTable()
             with database.write.begin() as conn:
+                database.store.lock_store(conn, exclusive=True)  # no ingest meanwhile
                 table.load(conn)
                 changed = costs.recalc(conn, table)
             print(f"recalculated: {changed} runs changed")

@@ -66,10 +66,16 @@ def retain(database: Database, days: float, now_us: int) -> dict[str, int]:
         victims = _victims(conn, cutoff)
     for chunk in _chunks(victims):
         with database.write.begin() as conn:
+            database.store.lock_store(conn)
             database.store.lock_runs(conn, chunk)
             _delete_runs(conn, chunk, counts)
     with database.write.begin() as conn:
+        database.store.lock_store(conn)
         _delete_orphans(conn, cutoff, counts)
+    if not victims and not counts["messages"]:
+        return counts
+    with database.write.begin() as conn:
+        database.store.lock_store(conn, exclusive=True)  # the rebuilds: no ingest meanwhile
         if victims:
             rollup.rebuild(conn, before_us=cutoff)  # the dashboard's summaries of those hours
         if counts["messages"]:

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import db, folding, models
+
+if TYPE_CHECKING:
+    from .stores import Store
 
 GAP_KEY = "thread_summary_gap_us"
 """``meta`` key: the gap (µs) the summary was built with; absent while never built."""
@@ -56,9 +59,16 @@ def ensure(conn: Connection, gap: int) -> bool:
 # -- at ingest -----------------------------------------------------------------------
 
 
-def apply(conn: Connection, project: int, chats: Iterable[Mapping[str, Any]]) -> None:
+def apply(
+    conn: Connection,
+    project: int,
+    chats: Iterable[Mapping[str, Any]],
+    store: Store | None = None,
+) -> None:
     """Add stored chat messages (``thread_id``, ``agent``, ``user_email``, ``ts``) to
-    the summary, inside the writer's transaction (nothing while it is not built)."""
+    the summary, inside the writer's transaction (nothing while it is not built).
+    Fallback sessions are read, merged and rewritten, so with several writers at once
+    each agent + user is locked first (``store``)."""
     gap = built_gap(conn)
     if gap is None:
         return
@@ -77,8 +87,20 @@ def apply(conn: Connection, project: int, chats: Iterable[Mapping[str, Any]]) ->
             t[3], t[4] = _greatest(t[3], agent), _greatest(t[4], user)
     if explicit:
         _add_explicit(conn, project, explicit)
-    for (agent, user), times in loose.items():
-        _add_loose(conn, project, agent, user, times, gap)
+    pairs = sorted(loose, key=_pair_order)  # one lock order across writers
+    if pairs and store is not None and store.concurrent_writers:
+        store.lock_runs(conn, [(project, _session_lock_name(a, u)) for a, u in pairs])
+    for agent, user in pairs:
+        _add_loose(conn, project, agent, user, loose[(agent, user)], gap)
+
+
+def _pair_order(pair: tuple[str | None, str | None]) -> tuple[str, str]:
+    return (pair[0] or "", pair[1] or "")
+
+
+def _session_lock_name(agent: str | None, user: str | None) -> str:
+    """A lock name no run id can have (ingest replaces U+0000 in ids)."""
+    return f"\x00session\x00{agent or ''}\x00{user or ''}"
 
 
 def _greatest(a: str | None, b: str | None) -> str | None:
@@ -100,7 +122,7 @@ def _add_explicit(conn: Connection, project: int, threads: dict[str, list[Any]])
             "agent": t[3],
             "user_email": t[4],
         }
-        for tid, t in threads.items()
+        for tid, t in sorted(threads.items())  # rows in key order: one lock order
     ]
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(_s)

@@ -142,6 +142,7 @@ class Writer:
                     self._costs.refresh_if_changed(conn)
                     if not self._store.concurrent_writers:
                         self._metrics.flush(conn)
+                    self._store.lock_store(conn)  # shared: no recalc or rebuild meanwhile
                     self._store.lock_runs(
                         conn, [k for j in jobs for k in run_keys(j.principal, j.batch)]
                     )
@@ -322,7 +323,7 @@ def apply_batch(
     if raced:  # stored by another receiver since the lookup above
         result.duplicates += len(raced)
         fresh = [it for it in fresh if it.event.event_id not in raced]
-    _store_custom(conn, principal, fresh)
+    _store_custom(conn, principal, fresh, store)
     result.accepted = len(fresh)
     return result
 
@@ -330,7 +331,9 @@ def apply_batch(
 _EVENT_KEYS = ("project_id", "event_id", "run_id", "name", "ts", "body")
 
 
-def _store_custom(conn: Connection, principal: Principal, fresh: list[Item]) -> None:
+def _store_custom(
+    conn: Connection, principal: Principal, fresh: list[Item], store: Store
+) -> None:
     project = principal.project_id
     chats: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
@@ -369,7 +372,7 @@ def _store_custom(conn: Connection, principal: Principal, fresh: list[Item]) -> 
     if chats:
         _agent_from_run(conn, project, chats)
         db.insert_rows(conn, models.messages, chats)
-        thread_summary.apply(conn, project, chats)  # the threads listing
+        thread_summary.apply(conn, project, chats, store)  # the threads listing
     if notes:
         db.insert_rows(conn, models.feedback, notes)
     if saved:

@@ -56,6 +56,7 @@ def recalc(request: Request, who: Caller) -> dict[str, int]:
     """Recompute the stored costs of the caller's project with the current table."""
     rx = receiver(request)
     with rx.db.write.begin() as conn:
+        rx.db.store.lock_store(conn, exclusive=True)  # no ingest meanwhile
         rx.costs.refresh_if_changed(conn)
         return {"updated": costs.recalc(conn, rx.costs, who.project_id)}
 

@@ -40,8 +40,18 @@ class Store:
         """Held while the schema is created or upgraded, across processes."""
         yield
 
+    def lock_store(self, conn: Connection, *, exclusive: bool = False) -> None:
+        """Held until the transaction ends: shared by every ingest transaction, exclusive
+        by the rewrites of the whole store (cost recalculation, rebuilding the summaries
+        from ``runs`` or ``messages``), which must not interleave with ingest. A no-op
+        where writers take turns anyway."""
+
     def lock_runs(self, conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
-        """Hold the runs ``(project_id, run_id)`` until the transaction ends (no-op here)."""
+        """Hold the runs ``(project_id, run_id)`` until the transaction ends (no-op here).
+
+        Also other per-project names that writers read then rewrite (a thread session
+        of one agent + user): ingest stores no U+0000, so a name that holds one never
+        equals a run id."""
 
     def insert_events(
         self, conn: Connection, keys: tuple[str, ...], rows: Sequence[Sequence[Any]]

@@ -35,6 +35,8 @@ from . import Store
 
 SETUP_LOCK_KEY = 0x0B5E_0001
 """Session advisory lock held while the schema is created or upgraded."""
+STORE_LOCK_KEY = 0x0B5E_0002
+"""Transaction advisory lock: shared by ingest, exclusive by whole-store rewrites."""
 RETRYABLE = frozenset({"40P01", "40001", "23505"})
 """deadlock_detected, serialization_failure, unique_violation (a race the locks
 did not cover: a retry sees the other transaction's rows)."""
@@ -68,6 +70,10 @@ class PostgreSQLStore(Store):
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SETUP_LOCK_KEY})
                 conn.commit()
+
+    def lock_store(self, conn: Connection, *, exclusive: bool = False) -> None:
+        how = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        conn.execute(text(f"SELECT {how}(:k)"), {"k": STORE_LOCK_KEY})
 
     def lock_runs(self, conn: Connection, keys: Iterable[tuple[int, str]]) -> None:
         ordered = sorted({run_key(project, rid) for project, rid in keys})

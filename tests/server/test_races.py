@@ -152,6 +152,63 @@ def test_children_and_parents_on_different_receivers_add_up(
         assert get(receivers[2], f"/api/run/{root}")["subtree_cost"] == pytest.approx(9 * one)
 
 
+def test_cost_recalc_while_ingesting_keeps_subtree_costs_right(
+    receivers: list[Subprocess],
+) -> None:
+    """A recalc after a price change rewrites subtree costs from ``runs``: children
+    that receivers add meanwhile must be neither lost from their parent's sum nor
+    counted twice (the parent's subtree cost equals its children's costs)."""
+    root = uid("rc-root")
+    model = uid("rc-model")
+    post(receivers[0], [{"name": "agent_start", "run_id": root}])
+    children: list[str] = []
+
+    def ingest() -> None:
+        for n in range(ROUNDS * 2):
+            batch = [{**llm(f"{root}-{n}-{k}", root), "model": model} for k in range(5)]
+            children.extend(e["run_id"] for e in batch)
+            post(receivers[1 + n % 2], batch)
+
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(ingest)
+        for price in range(1, 7):
+            put = httpx.put(
+                f"{receivers[0].url}/api/costs/{model}",
+                json={"input": float(price), "output": float(price)},
+                timeout=30,
+            )
+            assert put.status_code == 200, put.text
+            resp = httpx.post(receivers[0].url + "/api/costs/recalc", timeout=30)
+            assert resp.status_code == 200, resp.text
+        job.result()
+    costs = [get(receivers[0], f"/api/run/{child}")["cost"] for child in children]
+    assert all(cost > 0 for cost in costs)
+    assert get(receivers[2], f"/api/run/{root}")["subtree_cost"] == pytest.approx(sum(costs))
+
+
+def test_one_users_messages_on_every_receiver_make_one_session(
+    receivers: list[Subprocess],
+) -> None:
+    """Minutes 0, 50 and 25 of one agent + user, each at another receiver at once:
+    the 25th bridges the other two into one session whichever commits first."""
+    for _ in range(ROUNDS):
+        agent = uid("bridge")
+
+        def chat(minute: int, agent: str = agent) -> dict[str, Any]:
+            return {
+                "name": "chat",
+                "role": "user",
+                "content": "hi",
+                "timestamp": f"2026-05-02T03:{minute:02d}:00.000Z",
+                "metadata": {"agent": agent, "user_email": "u@example.com"},
+            }
+
+        fan_out([(proc, [chat(m)]) for proc, m in zip(receivers, (0, 50, 25), strict=True)])
+        threads = get(receivers[0], "/api/threads", agent=agent)["threads"]
+        assert [t["message_count"] for t in threads] == [3], threads
+        assert threads[0]["first_time"].startswith("2026-05-02T03:00:00")
+
+
 def test_metrics_show_the_store_totals_on_every_receiver(receivers: list[Subprocess]) -> None:
     accepted = 'observatory_events_total{outcome="accepted"}'
     for proc in receivers:  # each adds what it still holds of the tests before
