@@ -29,10 +29,10 @@ import functools
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -402,6 +402,24 @@ def recalc(conn: Connection, table: CostTable, project_id: int | None = None) ->
 
 
 MAX_DEPTH = 1000
+"""Levels a run's cost climbs into its ancestors' subtree costs, at ingest and in
+recalc alike (:func:`ancestors`)."""
+
+K = TypeVar("K", bound=Hashable)
+
+
+def ancestors(key: K, parent: Mapping[K, K | None], depth: int = 0) -> Iterator[K]:
+    """``key``'s parent, grandparent ... from ``parent``, nearest first: up to
+    :data:`MAX_DEPTH` levels (``depth`` of them already climbed), none twice (a parent
+    cycle ends the walk). The last one may be missing from ``parent`` (not known
+    here). The one walk of both the ingest writer and :func:`recalc`."""
+    seen = {key}
+    up = parent.get(key)
+    while up is not None and up not in seen and depth < MAX_DEPTH:
+        yield up
+        seen.add(up)
+        up = parent.get(up)
+        depth += 1
 
 
 def subtree_sums(
@@ -412,12 +430,8 @@ def subtree_sums(
     for key, cost in own.items():
         if not cost:
             continue
-        seen = {key}
-        up = parent.get(key)
-        depth = 0
-        while up is not None and up in total and up not in seen and depth < MAX_DEPTH:
+        for up in ancestors(key, parent):
+            if up not in total:
+                break
             total[up] += cost
-            seen.add(up)
-            up = parent.get(up)
-            depth += 1
     return total

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from . import db, folding, models, rollup, thread_summary
 from .auth import Principal
-from .costs import CostTable, compute_cost
+from .costs import MAX_DEPTH, CostTable, ancestors, compute_cost
 from .folding import dumps
 from .ingest import Draft, IngestResult, Item, Prepared, fold_draft
 from .metrics import Metrics
@@ -37,7 +37,6 @@ from .stores import Store
 
 log = logging.getLogger("observatory.server")
 
-MAX_PARENT_DEPTH = 100  # subtree-cost propagation stops here (also cuts parent cycles)
 MAX_ATTEMPTS = 5
 """Tries of a group transaction that met a retryable error (deadlock, a race)."""
 IDLE_FLUSH_S = 1.0
@@ -331,9 +330,7 @@ def apply_batch(
 _EVENT_KEYS = ("project_id", "event_id", "run_id", "name", "ts", "body")
 
 
-def _store_custom(
-    conn: Connection, principal: Principal, fresh: list[Item], store: Store
-) -> None:
+def _store_custom(conn: Connection, principal: Principal, fresh: list[Item], store: Store) -> None:
     project = principal.project_id
     chats: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
@@ -457,7 +454,7 @@ def _fold_runs(
 
     bad: set[int] = set()
     states: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
-    contrib: dict[str, float] = defaultdict(float)
+    contrib: list[tuple[str, float]] = []  # (run, the change its parents' subtrees take)
     for rid, draft in live.items():
         before = old.get(rid)
         state: dict[str, Any] | None
@@ -502,24 +499,18 @@ def _fold_runs(
             up = state["subtree_cost"] if before["parent_run_id"] is None else delta
         states[rid] = (state, before)
         if state["parent_run_id"] is not None and up:
-            contrib[state["parent_run_id"]] += up
+            contrib.append((rid, up))
 
     # cost changes reach the ancestors folded in this batch in memory (the common
     # case: a trace's runs arrive together), the stored ones in _propagate
     stored: dict[int, dict[str, float]] = {}
-    depth = 0
-    while contrib and depth < MAX_PARENT_DEPTH:
-        nxt: dict[str, float] = defaultdict(float)
-        for rid, amount in contrib.items():
-            if rid not in states:
-                stored.setdefault(depth, defaultdict(float))[rid] += amount
-                continue
-            state = states[rid][0]
-            state["subtree_cost"] += amount
-            if state["parent_run_id"] is not None:
-                nxt[state["parent_run_id"]] += amount
-        contrib = nxt
-        depth += 1
+    parent_of = {rid: state["parent_run_id"] for rid, (state, _) in states.items()}
+    for rid, amount in contrib:
+        for depth, up in enumerate(ancestors(rid, parent_of)):
+            if up not in states:  # the first stored ancestor: _propagate goes on from it
+                stored.setdefault(depth, defaultdict(float))[up] += amount
+                break
+            states[up][0]["subtree_cost"] += amount
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
@@ -563,21 +554,30 @@ def _propagate(
     (``depth`` levels were already walked in memory). With concurrent writers, an
     ancestor found missing is locked and looked up again: a receiver creating it
     right now either committed (found) or waits for this one (and then sums its
-    children with this cost)."""
-    while contrib and depth < MAX_PARENT_DEPTH:
-        parents: dict[str, str | None] = dict(_PARENTS.rows(conn, list(contrib), p=project))
-        missing = [rid for rid in contrib if rid not in parents]
+    children with this cost). The walk is :func:`~.costs.ancestors`' (same depth
+    cap; a parent cycle ends it), one query per level."""
+    # each walk: (run to add to, amount, the runs it already added to: a cycle ends it)
+    walks = [(rid, amount, frozenset[str]()) for rid, amount in contrib.items()]
+    while walks and depth < MAX_DEPTH:
+        ids = list(dict.fromkeys(rid for rid, _, _ in walks))
+        parents: dict[str, str | None] = dict(_PARENTS.rows(conn, ids, p=project))
+        missing = [rid for rid in ids if rid not in parents]
         if missing and store.concurrent_writers:
             store.lock_runs(conn, [(project, rid) for rid in missing])
             parents.update(_PARENTS.rows(conn, missing, p=project))
-        if not parents:
-            return
-        conn.execute(
-            _ADD_SUBTREE, [{"_p": project, "_r": rid, "_amount": contrib[rid]} for rid in parents]
-        )
-        nxt: dict[str, float] = defaultdict(float)
-        for rid, parent in parents.items():
-            if parent is not None:
-                nxt[parent] += contrib[rid]
-        contrib = nxt
+        adds: dict[str, float] = defaultdict(float)
+        nxt: list[tuple[str, float, frozenset[str]]] = []
+        for rid, amount, path in walks:
+            if rid not in parents:
+                continue
+            adds[rid] += amount
+            up = parents[rid]
+            if up is not None and up != rid and up not in path:
+                nxt.append((up, amount, path | {rid}))
+        if adds:  # rows in key order: receivers sharing a PostgreSQL store lock them in one order
+            conn.execute(
+                _ADD_SUBTREE,
+                [{"_p": project, "_r": rid, "_amount": adds[rid]} for rid in sorted(adds)],
+            )
+        walks = nxt
         depth += 1
