@@ -31,7 +31,7 @@ export function Chart({ title, times, series, yLabel, format, height = 220, plug
       width: Math.max(el.clientWidth, 280),
       height,
       series: [
-        {},
+        xTime ? {} : { label: xLabel },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,

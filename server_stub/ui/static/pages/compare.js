@@ -150,7 +150,7 @@ export function ComparePage({ search }) {
     ${!isComparable(applied) && html`<p class="muted">Pick a baseline and a candidate release, or a change's ref in <code>around</code>.</p>`}
     ${isComparable(applied) && !result && !error && html`<p class="muted">Comparing…</p>`}
     ${result && html`<div class="compare-result">
-      <p class="sides">${sideText(result.baseline)} → ${sideText(result.candidate)};
+      <p class="sides">${sideText(result.baseline)} → ${sideText(result.candidate)}${"; "}
         ${result.unit}s${result.agent ? ` of agent ${result.agent}` : ""}
         ${result.change && html`; around <strong>${result.change.kind} ${result.change.ref}</strong> (<${Time} iso=${result.change.at} />)`}</p>
       <${Policy} policy=${result.policy} />
