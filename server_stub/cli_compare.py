@@ -352,7 +352,12 @@ def register(sub: Any) -> None:
     )
     comp.add_argument("--from", dest="start", metavar="T", help="start time ≥ T (ISO-8601)")
     comp.add_argument("--to", dest="end", metavar="T", help="start time ≤ T (ISO-8601)")
-    comp.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    comp.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text for a terminal, json for scripts, markdown for a pull-request comment",
+    )
     comp.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 when the policy fails"
     )
@@ -373,15 +378,25 @@ def register(sub: Any) -> None:
         dest="changes_cmd", required=True, parser_class=_OneLineParser
     )
     add = changes_sub.add_parser("add", help="record a change")
-    add.add_argument("kind", choices=("code", "runtime", "prompt", "policy", "config"))
+    add.add_argument(
+        "kind",
+        choices=("code", "runtime", "prompt", "policy", "config"),
+        help="what changed: code, runtime, prompt, policy or config",
+    )
     add.add_argument("ref", help="e.g. git:9f2c1a, gpt-4.1-2025-04-14, prompt-v7")
     add.add_argument("summary", help="what changed, in a sentence")
     add.add_argument("--at", help="when (ISO-8601; default now)")
     _receiver_flags(add)
     lst = changes_sub.add_parser("list", help="list changes, oldest first")
-    lst.add_argument("--from", dest="start", metavar="T")
-    lst.add_argument("--to", dest="end", metavar="T")
-    lst.add_argument("--kind", choices=("code", "runtime", "prompt", "policy", "config"))
-    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.add_argument("--from", dest="start", metavar="T", help="changes at or after T (ISO-8601)")
+    lst.add_argument("--to", dest="end", metavar="T", help="changes at or before T (ISO-8601)")
+    lst.add_argument(
+        "--kind",
+        choices=("code", "runtime", "prompt", "policy", "config"),
+        help="only changes of this kind",
+    )
+    lst.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text table or JSON"
+    )
     _receiver_flags(lst)
     changes.set_defaults(func=_run(cmd_changes, "changes"))
