@@ -10,7 +10,9 @@ its content being on screen: the first rows of /runs and /threads, all 500 rows 
 the waterfall, and the three charts plus totals of a 30-day /dashboard. Median and
 max of ``--repeat`` loads, after one warm-up load each.
 
-Screenshots: ``observatory demo`` into a temporary store, then each page of it.
+Screenshots: ``observatory demo`` into a temporary store, plus two releases of a
+support agent (the candidate slower and dearer, for /compare) and a change marked
+on the dashboard, then each page of it.
 """
 
 from __future__ import annotations
@@ -204,7 +206,44 @@ SHOTS = [
     ("threads", "/threads"),
     ("thread", "/threads/{thread}"),
     ("dashboard", "/dashboard?window=1h"),
+    ("compare", "/compare?baseline=1.4.0&candidate=1.5.0&agent=support-agent"),
 ]
+
+
+def _stamp(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+
+
+def seed_releases(url: str, runs: int = 120) -> None:
+    """Two releases of ``support-agent`` two days ago (1.5.0: ~25% slower, a longer
+    tail, one more tool call's tokens) and a prompt change 20 minutes ago."""
+    import random
+
+    import httpx
+
+    rng = random.Random(7)
+    day = time.time() - 2 * 86400
+    events: list[dict[str, Any]] = []
+    for n, (release, slow, tokens) in enumerate((("1.4.0", 1.0, 900), ("1.5.0", 1.25, 1300))):
+        for i in range(runs):
+            start = day + n * 3 * 3600 + i * 60
+            latency = rng.lognormvariate(0.3, 0.45) * slow * (1.6 if rng.random() < 0.05 * slow else 1)
+            root = f"shot-{release}-{i}"
+            meta = {"agent": "support-agent"}
+            events += [
+                {"name": "agent_start", "run_id": root, "timestamp": _stamp(start),
+                 "release": release, "metadata": meta},
+                {"name": "llm", "run_id": root + "-llm", "parent_run_id": root,
+                 "timestamp": _stamp(start), "release": release, "model": "gpt-4o-mini",
+                 "prompt_tokens": int(tokens * rng.uniform(0.7, 1.3)), "completion_tokens": 120},
+                {"name": "agent_end", "run_id": root, "timestamp": _stamp(start + latency),
+                 "release": release, "metadata": meta,
+                 "status": "error" if rng.random() < 0.04 else "success"},
+            ]
+    httpx.post(url + "/api/report", json={"events": events}, timeout=60).raise_for_status()
+    change = {"kind": "prompt", "ref": "prompt:refunds-v7", "summary": "Shorter refund policy prompt",
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1200))}
+    httpx.post(url + "/api/changes", json=change, timeout=30).raise_for_status()
 
 
 def take_screenshots(out_dir: Path) -> None:
@@ -225,6 +264,7 @@ def take_screenshots(out_dir: Path) -> None:
         root = httpx.get(url + "/api/run/", params={"type": "agent", "limit": 1}).json()
         thread = httpx.get(url + "/api/threads", params={"limit": 1}).json()
         ids = {"root": root["runs"][0]["run_id"], "thread": thread["threads"][0]["thread_id"]}
+        seed_releases(url)
         with sync_playwright() as p:
             browser = _browser(p)
             page = browser.new_page(viewport={"width": 1280, "height": 760})
@@ -232,7 +272,8 @@ def take_screenshots(out_dir: Path) -> None:
                 page.goto(url + path.format(**ids))
                 page.wait_for_load_state("networkidle")
                 page.wait_for_timeout(300)
-                page.screenshot(path=str(out_dir / f"ui-{name}.png"))
+                # the compare's charts sit below the fold
+                page.screenshot(path=str(out_dir / f"ui-{name}.png"), full_page=name == "compare")
                 print(out_dir / f"ui-{name}.png")
             browser.close()
 

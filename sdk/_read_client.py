@@ -78,6 +78,30 @@ class RunFilters(TypedDict, total=False):
 FILTER_NAMES = frozenset(RunFilters.__annotations__)
 
 
+class CompareOptions(TypedDict, total=False):
+    """Every option of ``GET /api/compare`` besides the releases; ``from_`` is ``from``.
+
+    Give ``window`` (``"7d"``: the last stretch until now) or ``from_``/``to``; the
+    thresholds make a policy (without any, a ``regressed`` metric fails it)."""
+
+    agent: str
+    type: Literal["agent", "llm", "tool"]
+    """Compare runs of this type instead of root runs."""
+    from_: datetime | str
+    to: datetime | str
+    window: str
+    """``30m``, ``24h``, ``7d``, ``2w``; with ``around``, the width of each side."""
+    seed: int
+    """The bootstrap's seed (the same data and seed give the same intervals)."""
+    max_cost_increase_pct: float
+    max_p95_latency_increase_pct: float
+    max_error_rate_increase_pp: float
+    min_runs: int
+
+
+COMPARE_OPTIONS = frozenset(CompareOptions.__annotations__)
+
+
 def _wire_name(name: str) -> str:
     return name[:-1] if name.endswith("_") else name
 
@@ -107,6 +131,15 @@ def run_query(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
         else:
             params.append((_wire_name(name), _wire_value(value)))
     return params
+
+
+def _options(options: Mapping[str, Any], known: frozenset[str], what: str) -> list[tuple[str, str]]:
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(
+            f"unknown {what} option(s) {', '.join(unknown)}; options are {', '.join(sorted(known))}"
+        )
+    return [(_wire_name(k), _wire_value(v)) for k, v in options.items() if v is not None]
 
 
 def _page_size(size: int) -> str:
@@ -229,6 +262,39 @@ class _Base:
         return _event(
             "feedback", run_id=run_id, message_id=message_id, rating=rating, comment=comment
         )
+
+    @staticmethod
+    def _compare(
+        baseline: str | None, candidate: str | None, around: str | None, options: CompareOptions
+    ) -> Call:
+        if around is None and (baseline is None or candidate is None):
+            raise ValueError("compare needs baseline and candidate, or around=REF")
+        sides = [(k, v) for k, v in (("baseline", baseline), ("candidate", candidate),
+                                     ("around", around)) if v is not None]
+        return Call("GET", "/api/compare", sides + _options(options, COMPARE_OPTIONS, "compare"))
+
+    @staticmethod
+    def _releases(agent: str | None) -> Call:
+        return Call("GET", "/api/releases", [("agent", agent)] if agent is not None else [])
+
+    @staticmethod
+    def _changes(
+        from_: datetime | str | None,
+        to: datetime | str | None,
+        kind: m.ChangeKind | None,
+        ref: str | None,
+        limit: int | None,
+    ) -> Call:
+        given = {"from": from_, "to": to, "kind": kind, "ref": ref, "limit": limit}
+        params = [(k, _wire_value(v)) for k, v in given.items() if v is not None]
+        return Call("GET", "/api/changes", params)
+
+    @staticmethod
+    def _add_change(kind: m.ChangeKind, ref: str, summary: str, at: datetime | str | None) -> Call:
+        body: dict[str, Any] = {"kind": kind, "ref": ref, "summary": summary}
+        if at is not None:
+            body["at"] = _wire_value(at)
+        return Call("POST", "/api/changes", body=body)
 
 
 class Client(_Base):
@@ -387,6 +453,41 @@ class Client(_Base):
     def save(self, run_id: str) -> None:
         """Keep a run (and its subtree) past retention."""
         _check_report(self._get(_event("saved", run_id=run_id), _parse(m.ReportResult)))
+
+    def compare(
+        self,
+        baseline: str | None = None,
+        candidate: str | None = None,
+        *,
+        around: str | None = None,
+        **options: Unpack[CompareOptions],
+    ) -> m.CompareResult:
+        """Compare two releases (or the windows before and after the change ``around``
+        names): five metrics with intervals, Holm-adjusted p-values, verdicts and the policy."""
+        call = self._compare(baseline, candidate, around, options)
+        return self._get(call, _parse(m.CompareResult))
+
+    def releases(self, *, agent: str | None = None) -> list[m.Release]:
+        """The releases seen, per agent, most recently seen first."""
+        return self._get(self._releases(agent), _parse(m.ReleaseList)).releases
+
+    def changes(
+        self,
+        *,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+        kind: m.ChangeKind | None = None,
+        ref: str | None = None,
+        limit: int | None = None,
+    ) -> list[m.Change]:
+        """Recorded changes, oldest first (``from_``/``to`` inclusive)."""
+        return self._get(self._changes(from_, to, kind, ref, limit), _parse(m.ChangeList)).changes
+
+    def add_change(
+        self, kind: m.ChangeKind, ref: str, summary: str = "", *, at: datetime | str | None = None
+    ) -> m.Change:
+        """Record a change (``at`` defaults to the receiver's now; naive means UTC)."""
+        return self._get(self._add_change(kind, ref, summary, at), _parse(m.Change))
 
     def costs(self) -> list[m.Price]:
         """The cost table, USD per 1M tokens."""
@@ -551,6 +652,41 @@ class AsyncClient(_Base):
     async def save(self, run_id: str) -> None:
         """Keep a run (and its subtree) past retention."""
         _check_report(await self._get(_event("saved", run_id=run_id), _parse(m.ReportResult)))
+
+    async def compare(
+        self,
+        baseline: str | None = None,
+        candidate: str | None = None,
+        *,
+        around: str | None = None,
+        **options: Unpack[CompareOptions],
+    ) -> m.CompareResult:
+        """Compare two releases (or the windows around a change), as :meth:`Client.compare`."""
+        call = self._compare(baseline, candidate, around, options)
+        return await self._get(call, _parse(m.CompareResult))
+
+    async def releases(self, *, agent: str | None = None) -> list[m.Release]:
+        """The releases seen, per agent, most recently seen first."""
+        return (await self._get(self._releases(agent), _parse(m.ReleaseList))).releases
+
+    async def changes(
+        self,
+        *,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+        kind: m.ChangeKind | None = None,
+        ref: str | None = None,
+        limit: int | None = None,
+    ) -> list[m.Change]:
+        """Recorded changes, oldest first (``from_``/``to`` inclusive)."""
+        call = self._changes(from_, to, kind, ref, limit)
+        return (await self._get(call, _parse(m.ChangeList))).changes
+
+    async def add_change(
+        self, kind: m.ChangeKind, ref: str, summary: str = "", *, at: datetime | str | None = None
+    ) -> m.Change:
+        """Record a change (``at`` defaults to the receiver's now; naive means UTC)."""
+        return await self._get(self._add_change(kind, ref, summary, at), _parse(m.Change))
 
     async def costs(self) -> list[m.Price]:
         """The cost table, USD per 1M tokens."""

@@ -12,9 +12,9 @@ This module imports pydantic: ``import observatory`` does not load it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 
 def _iso_z(moment: datetime) -> str:
@@ -191,15 +191,126 @@ class ReportResult(Answer):
     """How many events were rejected, present only when ``rejected`` does not list them all."""
 
 
+class Release(Answer):
+    """One release seen for one agent, with its first and last run start."""
+
+    release: str
+    agent: str | None = None
+    first_seen: Timestamp
+    last_seen: Timestamp
+    runs: int
+    root_runs: int
+    """Runs without a parent: the unit ``GET /api/compare`` compares by default."""
+
+
+class ReleaseList(Answer):
+    """Answer to ``GET /api/releases``: most recently seen first."""
+
+    releases: list[Release]
+
+
+ChangeKind = Literal["code", "runtime", "prompt", "policy", "config"]
+"""What changed: a deploy or commit, a dependency/model/infrastructure bump, a prompt,
+a guardrail policy, a configuration."""
+
+
+class Change(Answer):
+    """One recorded change (a deploy or an edit): a marker on time series."""
+
+    id: int
+    kind: str
+    ref: str
+    summary: str
+    at: Timestamp
+    created_at: Timestamp
+
+
+class ChangeList(Answer):
+    """Answer to ``GET /api/changes``: oldest first."""
+
+    changes: list[Change]
+
+
+Verdict = Literal["improved", "regressed", "no_significant_change", "insufficient_data"]
+
+
+class MetricResult(Answer):
+    """One metric of a compare. Differences are candidate minus baseline; ``ci`` is
+    the 95% interval of ``abs_diff``; ``verdict`` uses ``p_adjusted`` (Holm)."""
+
+    baseline: float | None
+    candidate: float | None
+    abs_diff: float | None
+    rel_diff: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None
+    p_adjusted: float | None
+    n_baseline: int
+    n_candidate: int
+    verdict: Verdict
+    test: str
+    ci_method: str
+
+
+class CompareSide(Answer):
+    """Which runs one side of a compare took: a release and/or ``[from, to)``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    release: str | None
+    from_: Timestamp | None = Field(alias="from")
+    to: Timestamp | None
+    runs: int
+    truncated: bool
+    """More than ``max_sample`` runs matched: the newest were compared."""
+
+
+class PolicyResult(Answer):
+    """The policy check: ``passed`` and the reasons it failed."""
+
+    passed: bool
+    reasons: list[str]
+    thresholds: dict[str, float]
+
+
+class CompareResult(Answer):
+    """Answer to ``GET /api/compare``: five metrics (``latency_p50``, ``latency_p95``,
+    ``cost``, ``tokens``, ``error_rate``; lower is better for all) and the policy."""
+
+    baseline: CompareSide
+    candidate: CompareSide
+    agent: str | None
+    unit: str
+    change: Change | None
+    """The change ``around`` named, if any."""
+    min_sample: int
+    max_sample: int
+    confidence: float
+    bootstrap: dict[str, int]
+    metrics: dict[str, MetricResult]
+    policy: PolicyResult
+    distributions: dict[str, dict[str, list[float]]]
+    """``latency`` and ``cost``: ``baseline`` and ``candidate`` as percentiles 0-100."""
+
+
 __all__ = [
     "Answer",
+    "Change",
+    "ChangeKind",
+    "ChangeList",
+    "CompareResult",
+    "CompareSide",
     "CostList",
     "Feedback",
     "Health",
     "Message",
+    "MetricResult",
+    "PolicyResult",
     "Price",
     "RecalcResult",
     "Rejected",
+    "Release",
+    "ReleaseList",
     "ReportResult",
     "Run",
     "RunDetail",
@@ -208,4 +319,5 @@ __all__ = [
     "ThreadDetail",
     "ThreadPage",
     "Timestamp",
+    "Verdict",
 ]

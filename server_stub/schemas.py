@@ -5,18 +5,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from observatory import api_models as m
 from observatory.api_models import (
+    ChangeList,
+    CompareResult,
+    CompareSide,
     CostList,
     Feedback,
     Health,
     Message,
+    MetricResult,
+    PolicyResult,
     Price,
     RecalcResult,
     Rejected,
+    ReleaseList,
     ReportResult,
     Run,
     RunDetail,
@@ -24,6 +31,7 @@ from observatory.api_models import (
     Thread,
     ThreadDetail,
     ThreadPage,
+    Verdict,
 )
 
 from .nul import NUL, REPLACEMENT
@@ -51,21 +59,11 @@ class PriceIn(BaseModel):
     total: float | None = Field(default=None, ge=0, allow_inf_nan=False, strict=True)
 
 
-class ReleaseOut(BaseModel):
-    """One release seen for one agent."""
+ReleaseOut = m.Release
+"""One release seen for one agent (the name the routes used before the shared models)."""
 
-    release: str
-    agent: str | None
-    first_seen: str
-    last_seen: str
-    runs: int
-    root_runs: int
-
-
-class ReleaseList(BaseModel):
-    """Answer to ``GET /api/releases``: most recently seen first."""
-
-    releases: list[ReleaseOut]
+ChangeOut = m.Change
+"""One recorded change (the name the routes used before the shared models)."""
 
 
 class ChangeIn(BaseModel):
@@ -73,7 +71,7 @@ class ChangeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["code", "runtime", "prompt", "policy", "config"]
+    kind: m.ChangeKind
     ref: str = Field(min_length=1, max_length=200)
     summary: str = Field(default="", max_length=10_000)
     at: datetime | None = None
@@ -97,82 +95,6 @@ class ChangeIn(BaseModel):
         if value is not None and value.tzinfo is None:
             raise ValueError("at must carry a timezone (use ISO-8601 with Z)")
         return value
-
-
-class ChangeOut(BaseModel):
-    """One recorded change."""
-
-    id: int
-    kind: str
-    ref: str
-    summary: str
-    at: str
-    created_at: str
-
-
-class ChangeList(BaseModel):
-    """Answer to ``GET /api/changes``: oldest first."""
-
-    changes: list[ChangeOut]
-
-
-Verdict = Literal["improved", "regressed", "no_significant_change", "insufficient_data"]
-
-
-class MetricResult(BaseModel):
-    """One metric of a compare. Differences are candidate minus baseline; ``ci`` is
-    the 95% interval of ``abs_diff``; ``verdict`` uses ``p_adjusted`` (Holm)."""
-
-    baseline: float | None
-    candidate: float | None
-    abs_diff: float | None
-    rel_diff: float | None
-    ci: tuple[float, float] | None
-    p_value: float | None
-    p_adjusted: float | None
-    n_baseline: int
-    n_candidate: int
-    verdict: Verdict
-    test: str
-    ci_method: str
-
-
-class CompareSide(BaseModel):
-    """Which runs one side of a compare took: a release and/or ``[from, to)``."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    release: str | None
-    from_: str | None = Field(alias="from")
-    to: str | None
-    runs: int
-    truncated: bool
-
-
-class PolicyResult(BaseModel):
-    """The policy check: ``passed`` and the reasons it failed."""
-
-    passed: bool
-    reasons: list[str]
-    thresholds: dict[str, float]
-
-
-class CompareResult(BaseModel):
-    """Answer to ``GET /api/compare``."""
-
-    baseline: CompareSide
-    candidate: CompareSide
-    agent: str | None
-    unit: str
-    change: ChangeOut | None
-    min_sample: int
-    max_sample: int
-    confidence: float
-    bootstrap: dict[str, int]
-    metrics: dict[str, MetricResult]
-    policy: PolicyResult
-    distributions: dict[str, dict[str, list[float]]]
-    """``latency`` and ``cost``: ``baseline`` and ``candidate`` as percentiles 0-100."""
 
 
 class Me(BaseModel):
@@ -258,17 +180,26 @@ class StatsZeroCost(BaseModel):
 
 
 __all__ = [
+    "ChangeIn",
+    "ChangeList",
+    "ChangeOut",
+    "CompareResult",
+    "CompareSide",
     "CostList",
     "Feedback",
     "Health",
     "Me",
     "Message",
+    "MetricResult",
     "ModelCost",
+    "PolicyResult",
     "Price",
     "PriceIn",
     "PriceOut",
     "RecalcResult",
     "Rejected",
+    "ReleaseList",
+    "ReleaseOut",
     "ReportResult",
     "Run",
     "RunDetail",
@@ -282,5 +213,6 @@ __all__ = [
     "ThreadPage",
     "TopItem",
     "Trace",
+    "Verdict",
     "ZeroCostGroup",
 ]

@@ -16,7 +16,8 @@ from ..ui import SHELL, STATIC_DIR
 from .deps import Caller
 
 STATIC_URL = "/ui/static"
-PAGES = ("/runs", "/runs/{run_id:path}", "/threads", "/threads/{thread_id:path}", "/dashboard")
+PAGES = ("/runs", "/runs/{run_id:path}", "/threads", "/threads/{thread_id:path}", "/dashboard",
+         "/compare")
 
 router = APIRouter()
 

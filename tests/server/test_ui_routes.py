@@ -11,7 +11,7 @@ from .ui.seed import run_events
 
 
 @pytest.mark.parametrize(
-    "path", ["/runs", "/runs/some-run", "/threads", "/threads/t-1", "/dashboard"]
+    "path", ["/runs", "/runs/some-run", "/threads", "/threads/t-1", "/dashboard", "/compare"]
 )
 def test_every_page_path_serves_the_shell(shared_server: Server, path: str) -> None:
     resp = shared_server.client.get(path)

@@ -11,6 +11,7 @@ import { TracePage } from "./pages/trace.js";
 import { ThreadsPage } from "./pages/threads.js";
 import { ThreadPage } from "./pages/thread.js";
 import { DashboardPage } from "./pages/dashboard.js";
+import { ComparePage } from "./pages/compare.js";
 
 const PAGES = {
   runs: RunsPage,
@@ -18,6 +19,7 @@ const PAGES = {
   threads: ThreadsPage,
   thread: ThreadPage,
   dashboard: DashboardPage,
+  compare: ComparePage,
 };
 
 function NavLink({ href, label, active }) {
@@ -72,6 +74,7 @@ function App() {
         <${NavLink} href="/runs" label="LLM Calls" active=${name === "runs" || name === "trace"} />
         <${NavLink} href="/threads" label="Threads" active=${name === "threads" || name === "thread"} />
         <${NavLink} href="/dashboard" label="Dashboard" active=${name === "dashboard"} />
+        <${NavLink} href="/compare" label="Compare" active=${name === "compare"} />
       </nav>
       <span class="spacer"></span>
       ${session?.project && html`<span class="project" title="project">project: <strong>${session.project}</strong></span>`}

@@ -16,10 +16,13 @@ export function stack(seriesValues) {
   return out;
 }
 
+const NO_PLUGINS = []; // one array, so a chart without plugins is not redrawn on every render
+
 /**
- * times: Unix seconds; series: [{label, values, color, fill, scale}]; axes: extra uPlot axes.
+ * times: Unix seconds (or, with xTime=false, any ascending numbers labelled xLabel);
+ * series: [{label, values, color, fill, scale}]; plugins: uPlot plugins (e.g. markers.js).
  */
-export function Chart({ title, times, series, yLabel, format, height = 220 }) {
+export function Chart({ title, times, series, yLabel, format, height = 220, plugins = NO_PLUGINS, xTime = true, xLabel }) {
   const box = useRef(null);
   useEffect(() => {
     const el = box.current;
@@ -28,7 +31,7 @@ export function Chart({ title, times, series, yLabel, format, height = 220 }) {
       width: Math.max(el.clientWidth, 280),
       height,
       series: [
-        {},
+        xTime ? {} : { label: xLabel },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -39,7 +42,9 @@ export function Chart({ title, times, series, yLabel, format, height = 220 }) {
           value: (u, v) => (v === null || v === undefined ? "–" : format ? format(v) : v),
         })),
       ],
-      axes: [{}, { label: yLabel, size: 70, values: (u, vals) => vals.map((v) => (format ? format(v) : v)) }],
+      scales: { x: { time: xTime } },
+      plugins,
+      axes: [xTime ? {} : { label: xLabel }, { label: yLabel, size: 70, values: (u, vals) => vals.map((v) => (format ? format(v) : v)) }],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     };
@@ -50,6 +55,6 @@ export function Chart({ title, times, series, yLabel, format, height = 220 }) {
       window.removeEventListener("resize", resize);
       plot.destroy();
     };
-  }, [times, series]);
+  }, [times, series, plugins]);
   return html`<figure class="chart" aria-label=${title}><h2>${title}</h2><div ref=${box}></div></figure>`;
 }

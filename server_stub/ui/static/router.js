@@ -34,7 +34,7 @@ export function interceptLinks(root = document) {
     const link = event.target.closest("a[href]");
     if (!link || link.target || link.hasAttribute("download")) return;
     const url = new URL(link.href, location.href);
-    if (url.origin !== location.origin || !/^\/(runs|threads|dashboard)(\/|$)/.test(url.pathname)) return;
+    if (url.origin !== location.origin || !/^\/(runs|threads|dashboard|compare)(\/|$)/.test(url.pathname)) return;
     event.preventDefault();
     navigate(url.pathname + url.search);
   });
@@ -48,5 +48,6 @@ export function route(path) {
   if (path === "/threads" || path === "/threads/") return ["threads", {}];
   if ((m = path.match(/^\/threads\/(.+)$/))) return ["thread", { threadId: decodeURIComponent(m[1]) }];
   if (path === "/dashboard") return ["dashboard", {}];
+  if (path === "/compare") return ["compare", {}];
   return ["notfound", {}];
 }

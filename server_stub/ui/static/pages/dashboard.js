@@ -6,7 +6,8 @@ import { get } from "../api.js";
 import { navigate } from "../router.js";
 import { costReason, formatCost, formatCount, formatLatency, formatPercent } from "../format.js";
 import { Chart, PALETTE, stack } from "../chart.js";
-import { ErrorNote } from "../widgets.js";
+import { KIND_COLORS, changeMarkers, markerTitle } from "../markers.js";
+import { ErrorNote, Time } from "../widgets.js";
 
 const WINDOWS = [
   ["1h", "Last hour", 3600],
@@ -54,6 +55,17 @@ function TopTable({ title, rows }) {
   </table>${rows.length === 0 && html`<p class="muted">Nothing in this window.</p>`}</section>`;
 }
 
+/** The changes the charts mark, in words (the markers say the same on hover). */
+function ChangesLegend({ changes }) {
+  if (!changes.length) return null;
+  return html`<section aria-label="Changes"><h2>Changes (dashed lines)</h2>
+    <ul class="changes-legend">${changes.map((c) => html`<li data-ref=${c.ref} title=${markerTitle(c)}>
+      <span class="swatch" style=${{ borderColor: KIND_COLORS[c.kind] ?? "#64748b" }}></span>
+      <${Time} iso=${c.at} /> <strong>${c.kind}</strong> <code>${c.ref}</code> ${c.summary}
+      <a href=${`/compare?around=${encodeURIComponent(c.ref)}`}>compare around</a></li>`)}</ul>
+  </section>`;
+}
+
 export function DashboardPage({ search }) {
   const win = useMemo(() => windowOf(search), [search]);
   const [data, setData] = useState(null);
@@ -69,8 +81,10 @@ export function DashboardPage({ search }) {
       get("/api/stats/top", { ...w, by: "agent" }),
       get("/api/stats/top", { ...w, by: "model" }),
       get("/api/stats/zero-cost", w),
+      get("/api/changes", w),
     ]).then(
-      ([summary, series, agents, models, zero]) => !stale && setData({ summary, series, agents, models, zero }),
+      ([summary, series, agents, models, zero, changes]) =>
+        !stale && setData({ summary, series, agents, models, zero, changes: changes.changes }),
       (err) => !stale && setError(err.message),
     );
     return () => {
@@ -84,6 +98,8 @@ export function DashboardPage({ search }) {
     const byModel = [...s.cost_by_model].reverse(); // largest stack first: fills overlay to a stack
     const stacked = stack(s.cost_by_model.map((m) => m.cost_usd)).reverse();
     return {
+      // one plugin per chart: each keeps its own overlay
+      markers: [0, 1, 2].map(() => [changeMarkers(data.changes)]),
       cost: byModel.map((m, i) => ({
         label: m.model,
         values: stacked[i],
@@ -117,10 +133,11 @@ export function DashboardPage({ search }) {
       <${Total} cls="tokens" label="tokens" value=${formatCount(sum.total_tokens)} />
     </div>`}
     ${charts && html`<div class="charts">
-      <${Chart} title="Cost over time, stacked by model" times=${data.series.times} series=${charts.cost} format=${formatCost} />
-      <${Chart} title="Runs and errors" times=${data.series.times} series=${charts.runs} />
-      <${Chart} title="Latency p50 / p95" times=${data.series.times} series=${charts.latency} format=${formatLatency} />
+      <${Chart} title="Cost over time, stacked by model" times=${data.series.times} series=${charts.cost} plugins=${charts.markers[0]} format=${formatCost} />
+      <${Chart} title="Runs and errors" times=${data.series.times} series=${charts.runs} plugins=${charts.markers[1]} />
+      <${Chart} title="Latency p50 / p95" times=${data.series.times} series=${charts.latency} plugins=${charts.markers[2]} format=${formatLatency} />
     </div>
+    <${ChangesLegend} changes=${data.changes} />
     <div class="side-tables">
       <${TopTable} title="Top agents by cost" rows=${data.agents.items} />
       <${TopTable} title="Top models by cost" rows=${data.models.items} />
