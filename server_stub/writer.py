@@ -412,6 +412,22 @@ _ADD_SUBTREE = (
 )
 
 
+_Folded = dict[str, tuple[dict[str, Any], dict[str, Any] | None]]
+"""Run id -> (its new state, its stored row or None when it is new)."""
+
+
+@dataclass
+class _Stored:
+    """What the store already holds about the runs one batch folds."""
+
+    rows: dict[str, dict[str, Any]]
+    """The stored runs, by run id."""
+    child_sums: dict[str, float]
+    """For each new run: the subtree costs of its children stored before it."""
+    saved: set[str]
+    """New runs that a stored or a fresh ``saved`` event names."""
+
+
 def _fold_runs(
     conn: Connection,
     principal: Principal,
@@ -429,89 +445,152 @@ def _fold_runs(
     A new run whose batch events are all fresh takes its draft as is; a stored
     run, or one that lost events to dedupe or app checks, is folded again here.
     """
-    if not drafts:
-        return fresh
-    project = principal.project_id
-    if dropped:  # some events are gone: drafts of their runs cannot be used as is
-        keep = {it.index for it in fresh}
-        live = {rid: d for rid, d in drafts.items() if any(it.index in keep for it in d.items)}
-    else:
-        keep, live = None, drafts
+    live, keep = _live_drafts(drafts, fresh, dropped)
     if not live:
         return fresh
+    project = principal.project_id
+    stored = _load_stored(conn, project, list(live), fresh)
+    states, contrib, bad = _fold_states(principal, live, keep, stored, costs, result)
+    to_stored = _carry_costs(states, contrib)
+    _write_runs(conn, project, states, result)
+    rollup.collect(summaries, project, states.values())
+    for level, amounts in to_stored.items():
+        _propagate(conn, project, amounts, level, store)
+    if bad:
+        return [it for it in fresh if it.index not in bad]
+    return fresh
 
-    run_ids = list(live)
-    old = {row.run_id: dict(row._mapping) for row in _STORED_RUNS.rows(conn, run_ids, p=project)}
-    new_ids = [rid for rid in run_ids if rid not in old]
-    # children and "saved" events stored before their (new) parent run
-    child_sum: dict[str, float] = {
+
+def _live_drafts(
+    drafts: dict[str, Draft], fresh: list[Item], dropped: bool
+) -> tuple[dict[str, Draft], set[int] | None]:
+    """The drafts with at least one fresh event, and the indexes of the fresh events
+    (None when none was dropped: every draft is whole)."""
+    if not dropped:
+        return drafts, None
+    keep = {it.index for it in fresh}
+    return {rid: d for rid, d in drafts.items() if any(it.index in keep for it in d.items)}, keep
+
+
+def _load_stored(conn: Connection, project: int, run_ids: list[str], fresh: list[Item]) -> _Stored:
+    """The stored rows of ``run_ids``; for the new ones, the children and ``saved``
+    events that arrived before them."""
+    rows = {row.run_id: dict(row._mapping) for row in _STORED_RUNS.rows(conn, run_ids, p=project)}
+    new_ids = [rid for rid in run_ids if rid not in rows]
+    child_sums: dict[str, float] = {
         parent: total or 0.0 for parent, total in _CHILD_COSTS.rows(conn, new_ids, p=project)
     }
-    pre_saved = {row[0] for row in _SAVED_EVENTS.rows(conn, new_ids, p=project)}
-    saved_now = {
+    saved = {row[0] for row in _SAVED_EVENTS.rows(conn, new_ids, p=project)}
+    saved.update(
         it.event.run_id for it in fresh if it.event.name == "saved" and it.event.run_id is not None
-    }
+    )
+    return _Stored(rows, child_sums, saved)
 
+
+def _fold_states(
+    principal: Principal,
+    live: dict[str, Draft],
+    keep: set[int] | None,
+    stored: _Stored,
+    costs: CostTable,
+    result: IngestResult,
+) -> tuple[_Folded, list[tuple[str, float]], set[int]]:
+    """Each live run's new state, priced; the cost changes its parents take
+    (run, amount); the indexes of the events rejected as conflicting."""
+    states: _Folded = {}
+    contrib: list[tuple[str, float]] = []
     bad: set[int] = set()
-    states: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
-    contrib: list[tuple[str, float]] = []  # (run, the change its parents' subtrees take)
     for rid, draft in live.items():
-        before = old.get(rid)
-        state: dict[str, Any] | None
-        if before is None and (keep is None or all(it.index in keep for it in draft.items)):
-            state = dict(draft.state)  # a retried group must find the draft untouched
-            run_type, conflicts = draft.type, draft.conflicts
-        else:
-            items = draft.items if keep is None else [it for it in draft.items if it.index in keep]
-            run_type = before["type"] if before else items[0].event.type
-            assert run_type is not None
-            redo = fold_draft(principal, rid, run_type, items, before)
-            state, conflicts = redo.state, redo.conflicts
-            if len(conflicts) == len(items):
-                state = None
-        for item in conflicts:
-            bad.add(item.index)
-            result.rejected.append(
-                {
-                    "index": item.index,
-                    "error": f"run {rid!r} is {_a(run_type)} run; "
-                    f"{_a(str(item.event.type))} event cannot change that",
-                }
-            )
-        if state is None:
+        before = stored.rows.get(rid)
+        folded = _refold(principal, rid, draft, before, keep)
+        bad.update(_reject_conflicts(rid, folded, result))
+        if len(folded.conflicts) == len(folded.items):  # nothing of the run's type left
             continue
-        state["cost"], state["cost_status"] = compute_cost(
-            costs.resolve(state["model"]),
-            state["type"],
-            state["model"],
-            state["prompt_tokens"],
-            state["completion_tokens"],
-            state["total_tokens"],
-            state["cached_tokens"],
-        )
-        if before is None:
-            state["subtree_cost"] = state["cost"] + (child_sum.get(rid) or 0.0)
-            state["saved"] = rid in pre_saved or rid in saved_now
-            up = state["subtree_cost"]
-        else:
-            delta = state["cost"] - (before["cost"] or 0.0)
-            state["subtree_cost"] = (before["subtree_cost"] or 0.0) + delta
-            up = state["subtree_cost"] if before["parent_run_id"] is None else delta
+        state = folded.state
+        _price(state, costs)
+        up = _set_subtree_cost(rid, state, before, stored)
         states[rid] = (state, before)
         if state["parent_run_id"] is not None and up:
             contrib.append((rid, up))
+    return states, contrib, bad
 
-    # cost changes reach the ancestors folded in this batch in memory (the common
-    # case: a trace's runs arrive together), the stored ones in _propagate
-    stored: dict[int, dict[str, float]] = {}
+
+def _refold(
+    principal: Principal,
+    rid: str,
+    draft: Draft,
+    before: dict[str, Any] | None,
+    keep: set[int] | None,
+) -> Draft:
+    """The run folded from its kept events: the batch's draft when the run is new and
+    kept every event (the common case), else folded again onto the stored row."""
+    if before is None and (keep is None or all(it.index in keep for it in draft.items)):
+        # a copy: a retried group must find the draft untouched
+        return Draft(draft.type, draft.items, dict(draft.state), draft.conflicts)
+    items = draft.items if keep is None else [it for it in draft.items if it.index in keep]
+    run_type = before["type"] if before else items[0].event.type
+    assert run_type is not None
+    return fold_draft(principal, rid, run_type, items, before)
+
+
+def _reject_conflicts(rid: str, folded: Draft, result: IngestResult) -> list[int]:
+    """Reject the events whose type contradicts the run's; returns their indexes."""
+    for item in folded.conflicts:
+        result.rejected.append(
+            {
+                "index": item.index,
+                "error": f"run {rid!r} is {_a(folded.type)} run; "
+                f"{_a(str(item.event.type))} event cannot change that",
+            }
+        )
+    return [item.index for item in folded.conflicts]
+
+
+def _price(state: dict[str, Any], costs: CostTable) -> None:
+    """Set the run's ``cost`` and ``cost_status`` from its model's price."""
+    state["cost"], state["cost_status"] = compute_cost(
+        costs.resolve(state["model"]),
+        state["type"],
+        state["model"],
+        state["prompt_tokens"],
+        state["completion_tokens"],
+        state["total_tokens"],
+        state["cached_tokens"],
+    )
+
+
+def _set_subtree_cost(
+    rid: str, state: dict[str, Any], before: dict[str, Any] | None, stored: _Stored
+) -> float:
+    """Set the run's ``subtree_cost`` (and a new run's ``saved``); returns the change
+    its ancestors' subtree costs take."""
+    if before is None:
+        state["subtree_cost"] = state["cost"] + (stored.child_sums.get(rid) or 0.0)
+        state["saved"] = rid in stored.saved
+        return float(state["subtree_cost"])
+    delta = state["cost"] - (before["cost"] or 0.0)
+    state["subtree_cost"] = (before["subtree_cost"] or 0.0) + delta
+    # a parent stored before this run never took its cost: it takes the whole subtree
+    return float(state["subtree_cost"] if before["parent_run_id"] is None else delta)
+
+
+def _carry_costs(states: _Folded, contrib: list[tuple[str, float]]) -> dict[int, dict[str, float]]:
+    """Add cost changes to the ancestors folded in this batch, in memory (the common
+    case: a trace's runs arrive together). Returns what goes on to stored ancestors,
+    by the levels already climbed: {depth: {first stored ancestor: amount}}."""
+    to_stored: dict[int, dict[str, float]] = {}
     parent_of = {rid: state["parent_run_id"] for rid, (state, _) in states.items()}
     for rid, amount in contrib:
         for depth, up in enumerate(ancestors(rid, parent_of)):
             if up not in states:  # the first stored ancestor: _propagate goes on from it
-                stored.setdefault(depth, defaultdict(float))[up] += amount
+                to_stored.setdefault(depth, defaultdict(float))[up] += amount
                 break
             states[up][0]["subtree_cost"] += amount
+    return to_stored
 
+
+def _write_runs(conn: Connection, project: int, states: _Folded, result: IngestResult) -> None:
+    """INSERT the new runs, UPDATE the stored ones, add the tags each one gained."""
     inserts: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     new_tags: list[dict[str, Any]] = []
@@ -526,7 +605,6 @@ def _fold_runs(
             old_tags = set(json.loads(before["tags"])) if before["tags"] else set()
             tags_added = [t for t in state["tags"] if t not in old_tags]
         new_tags.extend({"project_id": project, "run_id": rid, "tag": t} for t in tags_added)
-
     if inserts:
         db.insert_tuples(conn, models.runs, folding.RUN_COLUMNS, inserts)
         result.runs_created += len(inserts)
@@ -534,12 +612,6 @@ def _fold_runs(
         conn.execute(_UPDATE_RUN, updates)
     if new_tags:
         db.insert_rows(conn, models.run_tags, new_tags)
-    rollup.collect(summaries, project, states.values())
-    for level, amounts in stored.items():
-        _propagate(conn, project, amounts, level, store)
-    if bad:
-        return [it for it in fresh if it.index not in bad]
-    return fresh
 
 
 def _a(word: str) -> str:
