@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from .. import changes, errors, queries
 from ..db import now_us
 from ..schemas import ChangeIn, ChangeList, ChangeOut
-from .deps import Caller, receiver
+from .deps import Caller, ReadConn, WriteConn
 
 router = APIRouter()
 
@@ -20,12 +20,11 @@ router = APIRouter()
     status_code=201,
     responses=errors.responses(400, *errors.AUTHENTICATED, 422),
 )
-def add_change(body: ChangeIn, request: Request, who: Caller) -> dict[str, Any]:
+def add_change(body: ChangeIn, who: Caller, conn: WriteConn) -> dict[str, Any]:
     """Record a change (``at`` defaults to now)."""
     now = now_us()
     at = queries.parse_time(body.at.isoformat(), "at") if body.at is not None else now
-    with receiver(request).db.write.begin() as conn:
-        return changes.add_change(conn, who.project_id, body.kind, body.ref, body.summary, at, now)
+    return changes.add_change(conn, who.project_id, body.kind, body.ref, body.summary, at, now)
 
 
 _LIST_PARAMS: list[dict[str, Any]] = [
@@ -43,6 +42,7 @@ _LIST_PARAMS: list[dict[str, Any]] = [
 def list_changes(
     request: Request,
     who: Caller,
+    conn: ReadConn,
     kind: Literal["code", "runtime", "prompt", "policy", "config"] | None = None,
     ref: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=changes.MAX_LIMIT)] = changes.DEFAULT_LIMIT,
@@ -61,6 +61,5 @@ def list_changes(
         raise HTTPException(422, f"kind must be one of {', '.join(changes.KINDS)}; got {kind!r}")
     if not 1 <= limit <= changes.MAX_LIMIT:
         raise HTTPException(422, f"limit must be from 1 to {changes.MAX_LIMIT}, got {limit}")
-    with receiver(request).db.read.connect() as conn:
-        found = changes.list_changes(conn, who.project_id, start, end, kind, ref, limit)
+    found = changes.list_changes(conn, who.project_id, start, end, kind, ref, limit)
     return {"changes": found}

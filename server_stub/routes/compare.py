@@ -10,7 +10,7 @@ from .. import compare, errors, queries, releases
 from ..changes import find_change
 from ..db import now_us
 from ..schemas import CompareResult, ReleaseList
-from .deps import Caller, receiver
+from .deps import Caller, ReadConn
 
 router = APIRouter()
 
@@ -20,10 +20,9 @@ router = APIRouter()
     response_model=ReleaseList,
     responses=errors.responses(*errors.AUTHENTICATED, 422),
 )
-def list_releases(request: Request, who: Caller, agent: str | None = None) -> dict[str, Any]:
+def list_releases(who: Caller, conn: ReadConn, agent: str | None = None) -> dict[str, Any]:
     """Releases seen, per agent, with first and last run start and run counts."""
-    with receiver(request).db.read.connect() as conn:
-        return {"releases": releases.list_releases(conn, who.project_id, agent)}
+    return {"releases": releases.list_releases(conn, who.project_id, agent)}
 
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
@@ -56,17 +55,16 @@ _PARAMS: list[dict[str, Any]] = [
     openapi_extra={"parameters": _PARAMS},
     responses=errors.responses(*errors.AUTHENTICATED, 404, 422),
 )
-def get_compare(request: Request, who: Caller) -> dict[str, Any]:
+def get_compare(request: Request, who: Caller, conn: ReadConn) -> dict[str, Any]:
     """Baseline vs candidate release (or the windows around a change): five metrics
     with estimates, differences, 95% intervals, Holm-adjusted p-values, verdicts
     and the policy check."""
     params = {key: request.query_params.getlist(key) for key in request.query_params.keys()}
     try:
-        with receiver(request).db.read.connect() as conn:
-            req = compare.parse_request(
-                params, now_us(), lambda ref: find_change(conn, who.project_id, ref)
-            )
-            return compare.compare(conn, who.project_id, req)
+        req = compare.parse_request(
+            params, now_us(), lambda ref: find_change(conn, who.project_id, ref)
+        )
+        return compare.compare(conn, who.project_id, req)
     except queries.QueryError as exc:
         raise HTTPException(422, str(exc)) from exc
     except LookupError as exc:

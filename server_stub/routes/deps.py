@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.engine import Connection
 
 from ..auth import AuthError, Principal, authenticate
 from ..costs import CostTable
@@ -55,6 +57,29 @@ def principal(request: Request) -> Principal:
 
 Caller = Annotated[Principal, Depends(principal)]
 """Handler parameter type: the authenticated caller's project."""
+
+
+def read_conn(request: Request) -> Iterator[Connection]:
+    """FastAPI dependency: a read connection for the handler, closed when it returns.
+
+    For one short read per request; a streaming answer (export) opens its own
+    short reads per page instead of holding one across the transfer."""
+    with receiver(request).db.read.connect() as conn:
+        yield conn
+
+
+def write_conn(request: Request) -> Iterator[Connection]:
+    """FastAPI dependency: one write transaction, committed when the handler returns
+    (before the answer is sent), rolled back when it raises."""
+    with receiver(request).db.write.begin() as conn:
+        yield conn
+
+
+# scope="function": closed (committed) after the handler, before the response goes out
+ReadConn = Annotated[Connection, Depends(read_conn, scope="function")]
+"""Handler parameter type: a connection for reads."""
+WriteConn = Annotated[Connection, Depends(write_conn, scope="function")]
+"""Handler parameter type: a connection inside a write transaction."""
 
 
 def single_query_values(request: Request) -> None:

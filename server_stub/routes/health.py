@@ -12,21 +12,20 @@ from .. import errors
 from ..auth import AuthError, is_loopback
 from ..metrics import render
 from ..schemas import Health
-from .deps import check_auth, receiver
+from .deps import ReadConn, check_auth, receiver
 
 router = APIRouter()
 
 
 @router.get("/health", response_model=Health, responses=errors.responses(503))
-def health(request: Request) -> Any:
+def health(request: Request, conn: ReadConn) -> Any:
     """Liveness and store reachability (no auth): 200 ``{"status": "ok", ...}``, or
     503 with ``detail`` saying why events cannot be stored (reads still work)."""
     rx = receiver(request)
-    with rx.db.read.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    conn.execute(text("SELECT 1"))
     if rx.store_problem:
         return JSONResponse({"status": "read_only", "detail": rx.store_problem}, status_code=503)
-    return {"status": "ok", "db": rx.db.write.dialect.name, "cost_rows": len(rx.costs)}
+    return {"status": "ok", "db": rx.db.store.name, "cost_rows": len(rx.costs)}
 
 
 @router.get(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from .. import errors, queries
 from ..schemas import RunDetail, RunPage
-from .deps import Caller, receiver
+from .deps import Caller, ReadConn
 
 router = APIRouter()
 
@@ -51,12 +51,11 @@ _PARAMS: list[dict[str, Any]] = [
     responses=errors.responses(*errors.AUTHENTICATED, 422),
 )
 @router.get("/api/run", response_model=RunPage, include_in_schema=False)
-def list_runs(request: Request, who: Caller) -> dict[str, Any]:
+def list_runs(request: Request, who: Caller, conn: ReadConn) -> dict[str, Any]:
     """Runs of the caller's project, newest first; every filter of the seeds' table."""
     params = {key: request.query_params.getlist(key) for key in request.query_params.keys()}
     try:
-        with receiver(request).db.read.connect() as conn:
-            return queries.list_runs(conn, who.project_id, params)
+        return queries.list_runs(conn, who.project_id, params)
     except queries.QueryError as exc:
         raise HTTPException(422, str(exc)) from exc
 
@@ -66,10 +65,9 @@ def list_runs(request: Request, who: Caller) -> dict[str, Any]:
     response_model=RunDetail,
     responses=errors.responses(*errors.AUTHENTICATED, 404),
 )
-def get_run(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
+def get_run(run_id: str, who: Caller, conn: ReadConn) -> dict[str, Any]:
     """One run with its events, child runs, feedback and subtree cost."""
-    with receiver(request).db.read.connect() as conn:
-        detail = queries.run_detail(conn, who.project_id, run_id)
+    detail = queries.run_detail(conn, who.project_id, run_id)
     if detail is None:
         raise HTTPException(404, f"no run {run_id!r}")
     return detail

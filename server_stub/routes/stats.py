@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from .. import errors, stats
 from ..queries import QueryError
 from ..schemas import StatsSeries, StatsSummary, StatsTop, StatsZeroCost
-from .deps import Caller, receiver, single_query_values
+from .deps import Caller, ReadConn, single_query_values
 
 router = APIRouter(
     prefix="/api/stats",
@@ -42,26 +42,24 @@ def _window(raw_from: str | None, raw_to: str | None) -> tuple[int, int]:
 
 
 @router.get("/summary", response_model=StatsSummary)
-def summary(request: Request, who: Caller, from_: From = None, to: To = None) -> dict[str, Any]:
+def summary(who: Caller, conn: ReadConn, from_: From = None, to: To = None) -> dict[str, Any]:
     """Totals of runs that started in the window: runs of all types, errors, cost (USD)."""
     low, high = _window(from_, to)
-    with receiver(request).db.read.connect() as conn:
-        return stats.summary(conn, who.project_id, low, high)
+    return stats.summary(conn, who.project_id, low, high)
 
 
 @router.get("/timeseries", response_model=StatsSeries)
-def timeseries(request: Request, who: Caller, from_: From = None, to: To = None) -> dict[str, Any]:
+def timeseries(who: Caller, conn: ReadConn, from_: From = None, to: To = None) -> dict[str, Any]:
     """Per time bucket (``times`` are bucket starts, Unix seconds): runs, errors,
     latency p50/p95, and llm cost by model (top models, the rest as ``other``)."""
     low, high = _window(from_, to)
-    with receiver(request).db.read.connect() as conn:
-        return stats.timeseries(conn, who.project_id, low, high)
+    return stats.timeseries(conn, who.project_id, low, high)
 
 
 @router.get("/top", response_model=StatsTop)
 def top(
-    request: Request,
     who: Caller,
+    conn: ReadConn,
     by: Literal["agent", "model"] = "model",
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     from_: From = None,
@@ -69,13 +67,11 @@ def top(
 ) -> dict[str, Any]:
     """Agents or models with the highest cost in the window."""
     low, high = _window(from_, to)
-    with receiver(request).db.read.connect() as conn:
-        return stats.top(conn, who.project_id, low, high, by, limit)
+    return stats.top(conn, who.project_id, low, high, by, limit)
 
 
 @router.get("/zero-cost", response_model=StatsZeroCost)
-def zero_cost(request: Request, who: Caller, from_: From = None, to: To = None) -> dict[str, Any]:
+def zero_cost(who: Caller, conn: ReadConn, from_: From = None, to: To = None) -> dict[str, Any]:
     """llm runs of the window that cost 0, grouped by ``cost_status``, with their models."""
     low, high = _window(from_, to)
-    with receiver(request).db.read.connect() as conn:
-        return stats.zero_cost(conn, who.project_id, low, high)
+    return stats.zero_cost(conn, who.project_id, low, high)

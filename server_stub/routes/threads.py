@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from .. import errors, queries, thread_summary
 from ..schemas import ThreadDetail, ThreadPage
-from .deps import Caller, receiver, single_query_values
+from .deps import Caller, ReadConn, receiver, single_query_values
 
 router = APIRouter()
 
@@ -26,6 +26,7 @@ def _gap_us(request: Request) -> int:
 def list_threads(
     request: Request,
     who: Caller,
+    conn: ReadConn,
     agent: Annotated[str | None, Query(min_length=1)] = None,
     user_email: Annotated[str | None, Query(min_length=1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="threads per page")] = 100,
@@ -36,10 +37,9 @@ def list_threads(
     """Threads, most recently active first: id, message count, first/last time, agent,
     user; ``next_cursor`` fetches the next ``limit``."""
     try:
-        with receiver(request).db.read.connect() as conn:
-            return queries.list_threads(
-                conn, who.project_id, _gap_us(request), agent, user_email, limit, cursor
-            )
+        return queries.list_threads(
+            conn, who.project_id, _gap_us(request), agent, user_email, limit, cursor
+        )
     except queries.QueryError as exc:
         raise HTTPException(422, str(exc)) from exc
 
@@ -49,11 +49,10 @@ def list_threads(
     response_model=ThreadDetail,
     responses=errors.responses(*errors.AUTHENTICATED, 404, 422),
 )
-def get_thread(thread_id: str, request: Request, who: Caller) -> dict[str, Any]:
+def get_thread(thread_id: str, request: Request, who: Caller, conn: ReadConn) -> dict[str, Any]:
     """A thread's messages in time order, each with its feedback."""
     try:
-        with receiver(request).db.read.connect() as conn:
-            found = queries.thread_detail(conn, who.project_id, thread_id, _gap_us(request))
+        found = queries.thread_detail(conn, who.project_id, thread_id, _gap_us(request))
     except queries.QueryError as exc:
         raise HTTPException(422, str(exc)) from exc
     if found is None:

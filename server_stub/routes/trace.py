@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 
 from .. import errors
 from .. import trace as traces
 from ..schemas import Trace
-from .deps import Caller, receiver
+from .deps import Caller, ReadConn
 
 router = APIRouter()
 
@@ -19,11 +19,10 @@ router = APIRouter()
     response_model=Trace,
     responses=errors.responses(*errors.AUTHENTICATED, 404),
 )
-def get_trace(run_id: str, request: Request, who: Caller) -> dict[str, Any]:
+def get_trace(run_id: str, who: Caller, conn: ReadConn) -> dict[str, Any]:
     """Every run of the trace ``run_id`` belongs to, from its root (light fields only:
     no input, output or metadata; ``GET /api/run/{id}`` has those)."""
-    with receiver(request).db.read.connect() as conn:
-        found = traces.trace(conn, who.project_id, run_id)
+    found = traces.trace(conn, who.project_id, run_id)
     if found is None:
         raise HTTPException(404, f"no run {run_id!r}")
     return found
