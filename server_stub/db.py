@@ -27,18 +27,15 @@ from sqlalchemy import (
     Engine,
     Table,
     bindparam,
-    create_engine,
-    event,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from . import models
-from .stores import Store, store_for
+from .stores import Store, engines, store_for
 from .stores.sqlite import FileLock, sqlite_path
 
 _SQLITE = sqlite_dialect.dialect()
@@ -56,34 +53,6 @@ def now_us() -> int:
 def is_sqlite(engine: Engine) -> bool:
     """True when the engine talks to SQLite."""
     return engine.dialect.name == "sqlite"
-
-
-def _sqlite_engine(url: str, synchronous: str, immediate: bool) -> Engine:
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    if ":memory:" in url or url.rstrip("/") == "sqlite:":
-        raise ValueError("an in-memory SQLite database cannot be shared; use a file URL")
-    engine = create_engine(url, **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy recipe)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA cache_size=-65536")
-        cur.execute("PRAGMA temp_store=MEMORY")
-        cur.execute("PRAGMA mmap_size=268435456")
-        cur.close()
-
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
-
-    return engine
 
 
 @dataclass
@@ -123,11 +92,8 @@ def engine_url(url: str) -> str:
 def connect(url: str, synchronous: str = "normal") -> Database:
     """Engines for ``url``; the schema is left as it is (see :func:`open_database`)."""
     url = engine_url(url)
-    if url.startswith("sqlite"):
-        write = _sqlite_engine(url, synchronous, immediate=True)
-        return Database(url, write, _sqlite_engine(url, synchronous, immediate=False))
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    return Database(url, engine, engine)
+    write, read = engines(url, synchronous)
+    return Database(url, write, read)
 
 
 def open_database(url: str, synchronous: str = "normal", *, upgrade: bool = True) -> Database:
@@ -348,12 +314,13 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 def optimize(engine: Engine) -> None:
     """Refresh planner statistics (``PRAGMA optimize`` on SQLite, ``ANALYZE`` elsewhere)."""
-    with engine.connect() as conn:
-        if is_sqlite(engine):
-            conn.exec_driver_sql("PRAGMA optimize")
-        else:
-            conn.execute(text("ANALYZE"))
-        conn.commit()
+    store = store_for(engine)
+    try:
+        with engine.connect() as conn:
+            store.optimize(conn)
+            conn.commit()
+    finally:
+        store.close()
 
 
 def analyze(engine: Engine) -> None:

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import db, models
+from .stores import upsert_insert
 
 HOUR_US = 3_600_000_000
 BIN_BASE_S = 0.001
@@ -104,8 +104,7 @@ def _upsert(
 ) -> None:
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
+    stmt = upsert_insert(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={name: table.c[name] + stmt.excluded[name] for name in sums},

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import db, folding, models
+from .stores import upsert_insert
 
 if TYPE_CHECKING:
     from .stores import Store
@@ -124,8 +124,7 @@ def _add_explicit(conn: Connection, project: int, threads: dict[str, list[Any]])
         }
         for tid, t in sorted(threads.items())  # rows in key order: one lock order
     ]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_s)
+    stmt = upsert_insert(conn, _s)
     new = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=[c.name for c in _s.primary_key.columns],

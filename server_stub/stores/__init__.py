@@ -15,8 +15,8 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, Table, create_engine
+from sqlalchemy.engine import Connection, make_url
 
 
 class Store:
@@ -68,8 +68,40 @@ class Store:
         """True for an error that a new attempt of the same transaction may not meet."""
         return False
 
+    def optimize(self, conn: Connection) -> None:
+        """Refresh the planner's statistics (cheaply, where the store can)."""
+        conn.exec_driver_sql("ANALYZE")
+
     def close(self) -> None:
         """Release what the store holds besides the engine."""
+
+
+def engines(url: str, synchronous: str = "normal") -> tuple[Engine, Engine]:
+    """The write and the read engine for ``url`` (one engine for both where the
+    store needs no separate writer): see :mod:`.sqlite`, :mod:`.postgresql`."""
+    if url.startswith("sqlite"):  # also "sqlite:", which is refused there with a reason
+        from .sqlite import sqlite_engines
+
+        return sqlite_engines(url, synchronous)
+    if make_url(url).get_backend_name() == "postgresql":
+        from .postgresql import postgresql_engine
+
+        engine = postgresql_engine(url)
+    else:
+        engine = create_engine(url)
+    return engine, engine
+
+
+def upsert_insert(conn: Connection, table: Table) -> Any:
+    """``INSERT`` into ``table`` for the connection's store, with
+    ``on_conflict_do_update`` and ``excluded`` (SQLite's and PostgreSQL's alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def store_for(engine: Engine) -> Store:
@@ -85,4 +117,4 @@ def store_for(engine: Engine) -> Store:
     return Store(engine)
 
 
-__all__ = ["Store", "store_for"]
+__all__ = ["Store", "engines", "store_for", "upsert_insert"]

@@ -25,7 +25,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -44,6 +44,12 @@ did not cover: a retry sees the other transaction's rows)."""
 _LOCK = text(
     "SELECT pg_advisory_xact_lock(k) FROM unnest(:keys) WITH ORDINALITY AS t(k, n) ORDER BY n"
 ).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
+
+
+def postgresql_engine(url: str) -> Engine:
+    """One pooled engine for reads and writes: up to 30 connections (10 kept open),
+    checked before use (a restarted server leaves dead ones in the pool)."""
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def run_key(project: int, run_id: str) -> int:

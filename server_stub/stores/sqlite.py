@@ -15,8 +15,8 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
 
 from . import Store
 
@@ -66,6 +66,41 @@ def sqlite_path(url: str) -> str | None:
     return None if name == ":memory:" else name
 
 
+def _engine(url: str, synchronous: str, immediate: bool) -> Engine:
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if ":memory:" in url or url.rstrip("/") == "sqlite:":
+        raise ValueError("an in-memory SQLite database cannot be shared; use a file URL")
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy recipe)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA mmap_size=268435456")
+        cur.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def sqlite_engines(url: str, synchronous: str) -> tuple[Engine, Engine]:
+    """Two engines on one file: ``write`` opens every transaction with ``BEGIN
+    IMMEDIATE`` (a read-then-write transaction waits for the lock instead of failing),
+    ``read`` with a deferred ``BEGIN`` that never blocks the writer (WAL)."""
+    return _engine(url, synchronous, immediate=True), _engine(url, synchronous, immediate=False)
+
+
 class SQLiteStore(Store):
     """A file lock for the writers of every process, another for schema setup."""
 
@@ -84,6 +119,9 @@ class SQLiteStore(Store):
     def setup_lock(self) -> Iterator[None]:
         with self._setup:
             yield
+
+    def optimize(self, conn: Connection) -> None:
+        conn.exec_driver_sql("PRAGMA optimize")
 
     def close(self) -> None:
         self._writer.close()
