@@ -8,10 +8,11 @@ custom events older than the cutoff that belong to no remaining run go too.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, select, tuple_
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.engine import Connection
 
 from . import models, rollup, thread_summary
@@ -107,12 +108,19 @@ def _victims(conn: Connection, cutoff: int) -> list[tuple[int, str]]:
 
 def _delete_runs(conn: Connection, chunk: list[tuple[int, str]], counts: dict[str, int]) -> None:
     r, e, t, f, m = models.runs, models.events, models.run_tags, models.feedback, models.messages
-    for table, key in ((e, "events"), (f, "feedback"), (m, "messages"), (t, None), (r, "runs")):
-        done = conn.execute(
-            delete(table).where(tuple_(table.c.project_id, table.c.run_id).in_(chunk))
-        )
-        if key:
-            counts[key] += done.rowcount or 0
+    by_project: dict[int, list[str]] = defaultdict(list)
+    for project, rid in chunk:
+        by_project[project].append(rid)
+    for project, ids in by_project.items():
+        for table, key in ((e, "events"), (f, "feedback"), (m, "messages"), (t, None), (r, "runs")):
+            # project = ? AND run_id IN (...), not (project_id, run_id) IN (...): PostgreSQL
+            # turns the row list into 500 ORs checked against every row of the project
+            # (0.33 s per batch at 40,000 events), while this is one index probe per id
+            done = conn.execute(
+                delete(table).where(table.c.project_id == project, table.c.run_id.in_(ids))
+            )
+            if key:
+                counts[key] += done.rowcount or 0
 
 
 def _delete_orphans(conn: Connection, cutoff: int, counts: dict[str, int]) -> None:
