@@ -30,8 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import observatory
-from observatory._context import current_run_var
-from observatory._usage import read_usage
+from observatory.instrumentation import current_run_var, read_usage
 
 logger = logging.getLogger("observatory.integrations")
 
@@ -240,7 +239,7 @@ def resume_run(run_type: str, name: str, run_id: str, parent: Any) -> Any:
 
 def usage_counts(container: Any) -> tuple[int | None, int | None, int | None] | None:
     """``(prompt, completion, total)`` from a usage mapping or object, in any provider's
-    spelling (the SDK's one parser, ``observatory._usage``); None if absent."""
+    spelling (the SDK's one parser, ``observatory.instrumentation.read_usage``); None if absent."""
     usage = read_usage(container)
     if not usage:
         return None

@@ -48,7 +48,7 @@ import temporalio.worker
 import temporalio.workflow
 
 import observatory
-from observatory._context import current_run_var
+from observatory.instrumentation import current_run_var
 
 from ._runs import RunMap, event_on, resume_run
 

@@ -9,7 +9,7 @@ import observatory
 PROMISED = {
     "init", "flush_after", "agent", "llm", "tool", "track_event", "flush", "shutdown", "stats",
     "current_run", "context", "wrap_context", "ThreadPoolExecutor", "start_run",
-    "Run", "NoopRun", "Config",
+    "Run", "NoopRun", "Config", "Transport", "RedactHook",
     "Client", "AsyncClient", "ObservatoryError", "AuthError", "NotFound", "InvalidRequest",
 }
 
